@@ -247,6 +247,9 @@ class ShippedItem(_Model):
     quantity_ordered: Decimal | None = None
     ordered_unit_of_measure: str | None = None
     description: str | None = None
+    pack: Decimal | None = None  # PO401 inner packs per outer
+    size: Decimal | None = None  # PO402
+    size_unit: str | None = None  # PO403
     references: list[Reference] = Field(default_factory=list)
     dates: list[DateRef] = Field(default_factory=list)
 
