@@ -393,7 +393,7 @@ def _byte_chunks(source: bytes | BinaryIO | Iterable[bytes], chunk_size: int) ->
                 return
             yield chunk
     else:
-        yield from source  # type: ignore[misc]
+        yield from source
 
 
 # --------------------------------------------------------------------------- segment scanner
@@ -405,7 +405,7 @@ _CORRUPT_ISA = re.compile(r"\s*[A-Z ]{0,4}([^A-Za-z0-9\s])\d\d\1")
 def _looks_like_corrupt_isa(text: str) -> bool:
     """True when text looks like an ISA header whose tag is damaged (e.g. 'SA*00*...')."""
     m = _CORRUPT_ISA.match(text)
-    return bool(m) and text[:110].count(m.group(1)) >= 15
+    return m is not None and text[:110].count(m.group(1)) >= 15
 
 
 @dataclass(slots=True)
@@ -702,11 +702,11 @@ class _EnvelopeMachine:
         if isinstance(item, _Isa):
             yield from self._flush_open("a new ISA began before it ended")
             sn = item.sniffed
-            ich = InterchangeStart(isa=sn.elements, delimiters=sn.delimiters, index=self.file_index,
-                                   issues=list(sn.issues))
-            _check_isa(sn.elements, ich.issues)
-            self.interchange = ich
-            yield ich
+            new_ich = InterchangeStart(isa=sn.elements, delimiters=sn.delimiters, index=self.file_index,
+                                       issues=list(sn.issues))
+            _check_isa(sn.elements, new_ich.issues)
+            self.interchange = new_ich
+            yield new_ich
             return
         seg = item
         tag = seg[0]
@@ -718,7 +718,7 @@ class _EnvelopeMachine:
                                        level=Level.SEGMENT, segment=tag[:3], position=len(ts.segments),
                                        x12_code="1"))
             return
-        ich = self.interchange
+        ich: InterchangeStart | None = self.interchange
         if tag == "SE":
             if ts is None:
                 self._stray(seg, "SE without a matching ST")
