@@ -1,0 +1,153 @@
+"""The sender contract: hand one outbound message to a partner's transport, or say why not.
+
+Rules:
+- ``send`` returns a ``SendResult`` only once the partner can see the whole message under its
+  final name; it never leaves a partial file under that name.
+- ``send`` raises ``SendError`` for every failure, with ``retryable`` set: True when trying again
+  later may work (network, server busy), False when a person has to act (auth, host key,
+  permissions, a different file already under that name). Retry timing belongs to the outbox.
+- Sending the same message again (same filename, same bytes) after a crash is reported as
+  ``already_sent=True`` where the transport can tell, so the outbox can settle the row.
+- One module per transport; the third-party driver is imported by that module only.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_NAME_BYTES = 255
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """One document to deliver: a file name, its bytes and the key that makes resending safe."""
+
+    partner_id: str
+    filename: str
+    payload: bytes
+    idempotency_key: str
+    content_type: str = "application/edi-x12"
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """Where a message ended up, and whether it was already there from an earlier attempt."""
+
+    destination: str
+    size: int
+    already_sent: bool = False
+
+
+class SendError(Exception):
+    """A send failed; ``retryable`` tells the outbox whether to try again later or dead-letter it."""
+
+    def __init__(self, message: str, *, retryable: bool, kind: str = "send.error") -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.kind = kind
+
+
+def check_filename(filename: str) -> None:
+    """Raise a non-retryable SendError when an outbound file name could escape its folder."""
+    problem = None
+    if not filename or filename in (".", ".."):
+        problem = "empty or dot name"
+    elif "/" in filename or "\\" in filename:
+        problem = "contains a path separator"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in filename):
+        problem = "contains control characters"
+    elif len(filename.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+        problem = f"longer than {MAX_NAME_BYTES} bytes"
+    if problem:
+        raise SendError(f"outbound file name {filename!r} {problem}", retryable=False, kind="send.bad_filename")
+
+
+class Sender(ABC):
+    """Delivers outbound messages over one transport to one destination."""
+
+    @abstractmethod
+    def send(self, message: OutboundMessage) -> SendResult:
+        """Deliver the message completely under its final name, or raise SendError."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most senders hold nothing open
+        """Release any open connection (no-op by default)."""
+
+    def __enter__(self) -> Sender:
+        """Use the sender as a context manager."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the sender."""
+        self.close()
+
+
+class MemorySender(Sender):
+    """An in-memory sender for tests of our own logic: records messages, can be told to fail.
+
+    ``failures`` is consumed first-in first-out: each queued SendError is raised by one ``send``.
+    """
+
+    def __init__(self) -> None:
+        self.sent: dict[str, OutboundMessage] = {}  # idempotency_key -> message
+        self.attempts = 0
+        self.failures: list[SendError] = []
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        """Record the message (once per idempotency key) or raise the next queued failure."""
+        self.attempts += 1
+        check_filename(message.filename)
+        if self.failures:
+            raise self.failures.pop(0)
+        already = message.idempotency_key in self.sent
+        self.sent.setdefault(message.idempotency_key, message)
+        return SendResult(f"memory:{message.filename}", len(message.payload), already_sent=already)
+
+
+class FolderSender(Sender):
+    """Writes messages into a local folder: temp file + fsync + rename, so readers see whole files."""
+
+    def __init__(self, folder: Path, temp_suffix: str = ".part") -> None:
+        self.folder = Path(folder)
+        self.temp_suffix = temp_suffix
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        """Write atomically; the same bytes already under the name count as sent."""
+        check_filename(message.filename)
+        final = self.folder / message.filename
+        try:
+            if final.exists():
+                if final.read_bytes() == message.payload:
+                    return SendResult(str(final), len(message.payload), already_sent=True)
+                raise SendError(f"{final} already exists with different content; not overwriting",
+                                retryable=False, kind="send.name_taken")
+            fd, tmp_name = tempfile.mkstemp(dir=self.folder, prefix=f".{message.filename}.",
+                                            suffix=self.temp_suffix)
+        except FileNotFoundError as exc:
+            raise SendError(f"outbound folder {self.folder} does not exist", retryable=False,
+                            kind="send.no_destination") from exc
+        except PermissionError as exc:
+            raise SendError(f"cannot write into {self.folder}: {exc}", retryable=False,
+                            kind="send.permission_denied") from exc
+        except OSError as exc:
+            raise SendError(f"cannot write into {self.folder}: {exc}", retryable=True) from exc
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(message.payload)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, final)
+            dir_fd = os.open(self.folder, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            raise SendError(f"writing {final} failed: {exc}", retryable=True) from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+        return SendResult(str(final), len(message.payload))
