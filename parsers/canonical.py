@@ -41,7 +41,7 @@ class DocumentKind(StrEnum):
 class SourceEnvelope(_Model):
     """Where a document sat in its interchange: ids and control numbers (X12) or XML/CSV origin."""
 
-    format: Literal["x12", "cxml", "ubl", "csv", "json"] = "x12"
+    format: Literal["x12", "cxml", "ubl", "csv", "json", "xml"] = "x12"  # xml: in-house XML
     sender_qualifier: str | None = None
     sender_id: str | None = None
     receiver_qualifier: str | None = None
