@@ -1,0 +1,1 @@
+"""Alembic migrations of the gateway's ledger (run by ``gateway.store.migrate``)."""

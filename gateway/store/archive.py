@@ -1,0 +1,163 @@
+"""Content-addressed, immutable archive of every byte the gateway receives or sends.
+
+Rules:
+- A blob lives at ``root/<sha256[:2]>/<sha256[2:4]>/<sha256>`` and is never rewritten: storing the
+  same bytes twice finds the existing file and leaves it alone.
+- A blob appears whole or not at all: it is written to a temp file in its final directory,
+  fsynced, linked (or renamed) into place, and the directory is fsynced, so after ``put_*`` returns
+  the bytes survive a crash or power loss.
+- Blobs are made read-only (0444) to discourage hand edits; ``verify`` re-hashes one.
+- Large files are hashed and copied in chunks, never read whole into memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 1024 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class ArchiveError(Exception):
+    """The archive could not store or find a blob (disk trouble, a changing source, a bad id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedBlob:
+    """A blob in the archive: its SHA-256, size in bytes and path on disk."""
+
+    sha256: str
+    size: int
+    path: Path
+
+
+class Archive:
+    """Immutable content-addressed blob store rooted at one directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, sha256: str) -> Path:
+        """Where the blob with this SHA-256 lives (whether or not it exists yet)."""
+        if not _SHA256.fullmatch(sha256):
+            raise ArchiveError(f"not a SHA-256 hex digest: {sha256!r}")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        """True when the blob is in the archive."""
+        return self.path(sha256).is_file()
+
+    def open(self, sha256: str) -> BinaryIO:
+        """Open a blob for reading (binary); raises ArchiveError when it is missing."""
+        try:
+            return self.path(sha256).open("rb")
+        except FileNotFoundError:
+            raise ArchiveError(f"blob {sha256} is not in the archive at {self.root}") from None
+
+    def read(self, sha256: str) -> bytes:
+        """The whole blob (prefer ``open`` for large ones)."""
+        with self.open(sha256) as fh:
+            return fh.read()
+
+    def verify(self, sha256: str) -> bool:
+        """Re-hash a stored blob and say whether it still matches its name."""
+        digest = hashlib.sha256()
+        with self.open(sha256) as fh:
+            while chunk := fh.read(CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest() == sha256
+
+    def put_bytes(self, data: bytes) -> ArchivedBlob:
+        """Store ``data`` (if not already stored) and return where it is."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        target = self.path(sha256)
+        if not target.is_file():
+            self._write(target, [data], sha256)
+        return ArchivedBlob(sha256, len(data), target)
+
+    def put_file(self, source: Path) -> ArchivedBlob:
+        """Store the file at ``source`` (streamed; if not already stored) and return where it is.
+
+        The source is read twice (hash, then copy) so that bytes already archived are never
+        rewritten; a source that changes in between is refused rather than archived wrongly.
+        """
+        sha256, size = _hash_file(source)
+        target = self.path(sha256)
+        if not target.is_file():
+            with open(source, "rb") as fh:
+                self._write(target, iter(lambda: fh.read(CHUNK), b""), sha256)
+        return ArchivedBlob(sha256, size, target)
+
+    def _write(self, target: Path, chunks: Iterable[bytes], sha256: str) -> None:
+        """Write chunks to a temp file beside ``target``, check the hash, fsync, link into place."""
+        directory = target.parent
+        _makedirs_durably(directory, self.root)
+        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+        tmp = Path(tmp_name)
+        try:
+            digest = hashlib.sha256()
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if digest.hexdigest() != sha256:
+                raise ArchiveError(f"source changed while being archived (expected {sha256})")
+            os.chmod(tmp, 0o444)
+            try:
+                os.link(tmp, target)  # fails if present: an existing blob is never replaced
+            except FileExistsError:
+                pass  # another writer stored the same bytes first
+            except OSError:
+                if not target.exists():  # filesystem without hard links
+                    os.replace(tmp, target)
+            _fsync_dir(directory)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+
+def _hash_file(source: Path) -> tuple[str, int]:
+    """SHA-256 and size of a file, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(source, "rb") as fh:
+            while chunk := fh.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except FileNotFoundError:
+        raise ArchiveError(f"cannot archive {source}: file not found") from None
+    return digest.hexdigest(), size
+
+
+def _makedirs_durably(directory: Path, root: Path) -> None:
+    """Create ``directory`` (under ``root``) and fsync each parent whose entries changed."""
+    missing: list[Path] = []
+    current = directory
+    while current != root and not current.is_dir():
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            path.mkdir()
+        _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """fsync a directory so a new entry in it survives power loss."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,738 @@
+"""The ledger: every file, document, state change, dedup key, control number and outgoing message.
+
+Rules:
+- Each public method is one transaction and is safe to repeat: a worker that crashes and does the
+  same step again after a restart gets the same answer, never a second row.
+- Uniqueness is enforced by the database (UNIQUE constraints + INSERT ... ON CONFLICT), never by a
+  read-then-write in Python, so concurrent workers and processes cannot both win.
+- Work is handed out by leases: ``claim_*`` stamps ``claimed_by``/``claimed_until``; a row whose
+  lease has expired may be claimed again (its worker is presumed dead). PostgreSQL skips rows
+  another worker is claiming (``FOR UPDATE SKIP LOCKED``); SQLite serialises claims with
+  ``BEGIN IMMEDIATE``.
+- Every state change of a file, document or outbox message writes one ``events`` row in the same
+  transaction: the trace ``history`` shows.
+- Time comes from ``clock`` so tests can move it; it must return timezone-aware datetimes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+from sqlalchemy import Engine, Table, and_, case, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from gateway.store.archive import Archive
+from gateway.store.engine import READ_ONLY, make_engine
+from gateway.store.ids import new_id
+from gateway.store.migrate import migrate_engine
+from gateway.store.rows import (
+    AckExpectation,
+    AlertRow,
+    ControlKind,
+    DedupLayer,
+    Direction,
+    DocumentRow,
+    FileRow,
+    OutboxRow,
+    from_mapping,
+)
+from gateway.store.schema import (
+    ALERT_OPEN,
+    acks_expected,
+    alerts,
+    control_numbers,
+    dedup_keys,
+    documents,
+    events,
+    files,
+    outbox,
+)
+from inbox.base import LandingReceipt, RawDocument
+
+Clock = Callable[[], dt.datetime]
+Detail = str | Mapping[str, Any] | None
+
+DEDUP_LAYERS: frozenset[str] = frozenset(DedupLayer.__args__)  # type: ignore[attr-defined]
+OUTBOX_OPEN = ("pending", "failed")  # states an outbox message can still leave
+TRANSPORT_ID_MAX = 1000  # longer ids (and dedup keys, idempotency keys) are stored as their hash
+DEDUP_KEY_MAX = 500
+IDEMPOTENCY_KEY_MAX = 300
+
+
+class StoreError(Exception):
+    """The ledger refused an operation (unknown row, bad argument); the message says which."""
+
+
+class NotFound(StoreError, KeyError):
+    """A file, document or outbox message id that is not in the ledger."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "not found"
+
+
+def utc_now() -> dt.datetime:
+    """The default clock: the current time in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def bounded(value: str, limit: int) -> str:
+    """``value`` if it fits in ``limit`` characters, else ``sha256:<hex>`` of it (stable, unique)."""
+    if len(value) <= limit:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _json(detail: Detail) -> str | None:
+    """Event details as stored: strings as-is, mappings as JSON."""
+    if detail is None or isinstance(detail, str):
+        return detail
+    return json.dumps(dict(detail), sort_keys=True, default=str)
+
+
+def _insert(conn: Connection, table: Table) -> Any:
+    """The dialect's INSERT construct (it has ``on_conflict_do_*`` on both backends)."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _lease_free(table: Table, now: dt.datetime) -> ColumnElement[bool]:
+    """Rows nobody holds a live lease on."""
+    return or_(table.c.claimed_until.is_(None), table.c.claimed_until <= now)
+
+
+class Store:
+    """The gateway's ledger and archive behind one object; implements inbox's Lander and Alerter."""
+
+    def __init__(self, engine: Engine, archive: Archive, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self.archive = archive
+        self._clock = clock
+
+    @classmethod
+    def open(cls, url: str, archive_root: Path, *, clock: Clock = utc_now, migrate: bool = True) -> Store:
+        """Connect to the ledger at ``url`` (migrating it to head) with its archive at ``archive_root``."""
+        engine = make_engine(url)
+        try:
+            if migrate:
+                migrate_engine(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, Archive(archive_root), clock)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    # ------------------------------------------------------------------ plumbing
+
+    def now(self) -> dt.datetime:
+        """The store's current time (from its clock), timezone-aware."""
+        value = self._clock()
+        if value.tzinfo is None:
+            raise StoreError("the store's clock returned a naive datetime; it must be timezone-aware")
+        return value
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite), committed on success."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A read-only transaction (deferred BEGIN on SQLite: never waits for writers)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{READ_ONLY: True})
+            with conn.begin():
+                yield conn
+
+    def _event(self, conn: Connection, *, state_to: str, state_from: str | None = None,
+               file_id: str | None = None, document_id: str | None = None,
+               outbox_id: str | None = None, detail: Detail = None) -> None:
+        """Record one state change."""
+        conn.execute(events.insert().values(
+            file_id=file_id, document_id=document_id, outbox_id=outbox_id, at=self.now(),
+            state_from=state_from, state_to=state_to, detail=_json(detail),
+        ))
+
+    def _claim(self, table: Table, claimable: ColumnElement[bool], worker: str, limit: int,
+               lease_seconds: float) -> list[Any]:
+        """Lease up to ``limit`` claimable rows of ``table`` to ``worker``; returns their new rows."""
+        if limit <= 0:
+            return []
+        if lease_seconds <= 0:
+            raise StoreError(f"lease_seconds must be positive, got {lease_seconds}")
+        now = self.now()
+        with self._write() as conn:
+            ids = conn.scalars(
+                select(table.c.id).where(claimable).order_by(table.c.id).limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not ids:
+                return []
+            rows = conn.execute(
+                update(table).where(table.c.id.in_(ids))
+                .values(claimed_by=worker, claimed_until=now + dt.timedelta(seconds=lease_seconds),
+                        attempts=table.c.attempts + 1)
+                .returning(*table.c)
+            ).mappings().all()
+        return sorted(rows, key=lambda row: row["id"])
+
+    def _transition(self, conn: Connection, table: Table, row_id: str, state: str, *,
+                    expect: Collection[str] | None, worker: str | None,
+                    values: Mapping[str, Any], detail: Detail) -> bool:
+        """Compare-and-set a row's state (and other columns), recording the event; False if refused."""
+        current = conn.execute(
+            select(table).where(table.c.id == row_id).with_for_update()
+        ).mappings().first()
+        if current is None:
+            raise NotFound(f"{table.name} row {row_id!r} is not in the ledger")
+        if expect is not None and current["state"] not in expect:
+            return False
+        if worker is not None and current.get("claimed_by") != worker:
+            return False
+        conn.execute(update(table).where(table.c.id == row_id).values(state=state, **values))
+        if table is files:
+            ids: dict[str, str | None] = {"file_id": row_id}
+        elif table is documents:
+            ids = {"file_id": current["file_id"], "document_id": row_id}
+        else:
+            ids = {"outbox_id": row_id, "document_id": current["document_id"],
+                   "file_id": self._file_of_document(conn, current["document_id"])}
+        self._event(conn, state_from=current["state"], state_to=state, detail=detail, **ids)
+        return True
+
+    @staticmethod
+    def _file_of_document(conn: Connection, document_id: str | None) -> str | None:
+        """The file a document came in (None when there is no such document)."""
+        if document_id is None:
+            return None
+        return conn.scalar(select(documents.c.file_id).where(documents.c.id == document_id))
+
+    # ------------------------------------------------------------------ files
+
+    def land(self, raw: RawDocument) -> LandingReceipt:
+        """Archive the bytes, then commit the file row + its 'received' event; idempotent on transport id."""
+        transport_id = bounded(raw.transport_id, TRANSPORT_ID_MAX)
+        existing = self._file_by_transport(raw.transport, transport_id)
+        if existing is not None:
+            return LandingReceipt(existing.id, existing.sha256, existing.size, already_landed=True)
+        if raw.body is not None:
+            blob = self.archive.put_bytes(raw.body)
+        elif raw.body_path is not None:
+            blob = self.archive.put_file(raw.body_path)
+        else:
+            raise StoreError(f"cannot land {raw.transport}:{raw.transport_id}: it has neither body nor body_path")
+        metadata = dict(raw.metadata)
+        if transport_id != raw.transport_id:
+            metadata.setdefault("transport_id", raw.transport_id)
+        return self._insert_file(
+            transport=raw.transport, transport_id=transport_id, filename=raw.filename,
+            partner_hint=raw.partner_hint, sha256=blob.sha256, size=blob.size,
+            received_at=raw.received_at, metadata=metadata, parent_id=None,
+            detail={"transport": raw.transport, "filename": raw.filename, "size": blob.size},
+        )
+
+    def replay_file(self, file_id: str, replay_id: str, *, reason: str | None = None) -> LandingReceipt:
+        """Land an archived file again as a new file row (parent_id = the original); idempotent on replay_id."""
+        original = self.get_file(file_id)
+        if original is None:
+            raise NotFound(f"file {file_id!r} is not in the ledger")
+        if not self.archive.exists(original.sha256):
+            raise StoreError(f"file {file_id} cannot be replayed: blob {original.sha256} is missing")
+        return self._insert_file(
+            transport="replay", transport_id=bounded(replay_id, TRANSPORT_ID_MAX),
+            filename=original.filename, partner_hint=original.partner_hint, sha256=original.sha256,
+            size=original.size, received_at=self.now(), metadata=original.metadata,
+            parent_id=original.id, detail={"replay_of": original.id, "reason": reason},
+        )
+
+    def _insert_file(self, *, transport: str, transport_id: str, filename: str, partner_hint: str | None,
+                     sha256: str, size: int, received_at: dt.datetime, metadata: Mapping[str, str],
+                     parent_id: str | None, detail: Detail) -> LandingReceipt:
+        """Insert a 'received' file row unless its transport id is known; one commit with its event."""
+        if received_at.tzinfo is None:
+            raise StoreError(f"received_at of {transport}:{transport_id} is naive; sources must give UTC times")
+        now = self.now()
+        file_id = new_id()
+        with self._write() as conn:
+            inserted = conn.execute(
+                _insert(conn, files).values(
+                    id=file_id, transport=transport, transport_id=transport_id, filename=filename,
+                    partner_hint=partner_hint, partner_id=None, sha256=sha256, size=size,
+                    received_at=received_at, landed_at=now, state="received", attempts=0,
+                    parent_id=parent_id, metadata_json=json.dumps(dict(metadata), sort_keys=True),
+                    updated_at=now,
+                ).on_conflict_do_nothing(index_elements=["transport", "transport_id"]).returning(files.c.id)
+            ).scalar()
+            if inserted is not None:
+                self._event(conn, file_id=file_id, state_to="received", detail=detail)
+        if inserted is None:  # another worker landed the same transport id a moment ago
+            existing = self._file_by_transport(transport, transport_id)
+            assert existing is not None
+            return LandingReceipt(existing.id, existing.sha256, existing.size, already_landed=True)
+        return LandingReceipt(file_id, sha256, size)
+
+    def _file_by_transport(self, transport: str, transport_id: str) -> FileRow | None:
+        """The file landed under this transport id, if any."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(files).where(files.c.transport == transport, files.c.transport_id == transport_id)
+            ).mappings().first()
+        return None if row is None else from_mapping(FileRow, row)
+
+    def get_file(self, file_id: str) -> FileRow | None:
+        """One file row, or None."""
+        with self._read() as conn:
+            row = conn.execute(select(files).where(files.c.id == file_id)).mappings().first()
+        return None if row is None else from_mapping(FileRow, row)
+
+    def find_files(self, *, state: str | None = None, partner_id: str | None = None,
+                   sha256: str | None = None, limit: int = 1000) -> list[FileRow]:
+        """Files matching all the given filters, oldest first."""
+        query = select(files).order_by(files.c.id).limit(limit)
+        for column, value in (("state", state), ("partner_id", partner_id), ("sha256", sha256)):
+            if value is not None:
+                query = query.where(files.c[column] == value)
+        with self._read() as conn:
+            return [from_mapping(FileRow, row) for row in conn.execute(query).mappings()]
+
+    def claim_files(self, worker: str, limit: int, lease_seconds: float, *,
+                    states: Collection[str] = ("received",)) -> list[FileRow]:
+        """Lease files to ``worker``: those in ``states``, plus 'failed' ones whose retry is due.
+
+        Only rows without a live lease are taken; each claim counts as an attempt. A failed file
+        without ``next_attempt_at`` is not retried (give it a retry time, or move it to 'dead').
+        """
+        now = self.now()
+        due_retry = and_(files.c.state == "failed", files.c.next_attempt_at <= now)
+        claimable = and_(_lease_free(files, now), or_(files.c.state.in_(list(states)), due_retry))
+        return [from_mapping(FileRow, row) for row in self._claim(files, claimable, worker, limit, lease_seconds)]
+
+    def extend_file_lease(self, file_id: str, worker: str, lease_seconds: float) -> bool:
+        """Extend ``worker``'s lease on a file (for long work); False if it is no longer theirs."""
+        until = self.now() + dt.timedelta(seconds=lease_seconds)
+        with self._write() as conn:
+            result = conn.execute(
+                update(files).where(files.c.id == file_id, files.c.claimed_by == worker)
+                .values(claimed_until=until)
+            )
+        return bool(result.rowcount)
+
+    def set_file_state(self, file_id: str, state: str, *, expect: str | None = None, worker: str | None = None,
+                       detail: Detail = None, error: str | None = None, retry_at: dt.datetime | None = None,
+                       release: bool = False) -> bool:
+        """Move a file to ``state`` and record the event.
+
+        ``expect`` makes it a compare-and-set on the current state, ``worker`` on the lease holder;
+        either returns False when it does not match. ``error`` is kept as ``last_error``,
+        ``retry_at`` becomes ``next_attempt_at``; ``release`` drops the lease.
+        """
+        values: dict[str, Any] = {"updated_at": self.now(), "next_attempt_at": retry_at}
+        if error is not None:
+            values["last_error"] = error
+        if release:
+            values.update(claimed_by=None, claimed_until=None)
+        with self._write() as conn:
+            return self._transition(conn, files, file_id, state, expect=None if expect is None else (expect,),
+                                    worker=worker, values=values, detail=detail if error is None else
+                                    _merge_error(detail, error))
+
+    def set_file_partner(self, file_id: str, partner_id: str | None) -> None:
+        """Record which partner a file turned out to be from (after identification)."""
+        with self._write() as conn:
+            result = conn.execute(update(files).where(files.c.id == file_id)
+                                  .values(partner_id=partner_id, updated_at=self.now()))
+        if not result.rowcount:
+            raise NotFound(f"file {file_id!r} is not in the ledger")
+
+    # ------------------------------------------------------------------ documents
+
+    def add_document(self, file_id: str, seq: int, *, kind: str, state: str = "received",
+                     direction: Direction = "in", partner_id: str | None = None,
+                     sender_id: str | None = None, receiver_id: str | None = None,
+                     isa13: str | None = None, gs06: str | None = None, st02: str | None = None,
+                     gs01: str | None = None, st01: str | None = None, version: str | None = None,
+                     business_key: str | None = None, purpose_code: str | None = None,
+                     content_hash: str | None = None, parent_id: str | None = None,
+                     canonical_json: str | None = None, issues_json: str | None = None,
+                     detail: Detail = None) -> str:
+        """Record the ``seq``-th document of a file and return its id; the same (file, seq) again
+        returns the first id and changes nothing (re-processing after a crash)."""
+        if direction not in ("in", "out"):
+            raise StoreError(f"direction must be 'in' or 'out', got {direction!r}")
+        now = self.now()
+        doc_id = new_id()
+        with self._write() as conn:
+            if conn.scalar(select(files.c.id).where(files.c.id == file_id)) is None:
+                raise NotFound(f"file {file_id!r} is not in the ledger")
+            inserted = conn.execute(
+                _insert(conn, documents).values(
+                    id=doc_id, file_id=file_id, seq=seq, direction=direction, partner_id=partner_id,
+                    kind=kind, state=state, sender_id=sender_id, receiver_id=receiver_id, isa13=isa13,
+                    gs06=gs06, st02=st02, gs01=gs01, st01=st01, version=version, business_key=business_key,
+                    purpose_code=purpose_code, content_hash=content_hash, parent_id=parent_id,
+                    canonical_json=canonical_json, issues_json=issues_json, attempts=0,
+                    created_at=now, updated_at=now,
+                ).on_conflict_do_nothing(index_elements=["file_id", "seq"]).returning(documents.c.id)
+            ).scalar()
+            if inserted is None:
+                existing = conn.scalar(select(documents.c.id)
+                                       .where(documents.c.file_id == file_id, documents.c.seq == seq))
+                assert existing is not None
+                return str(existing)
+            self._event(conn, file_id=file_id, document_id=doc_id, state_to=state, detail=detail)
+        return doc_id
+
+    def get_document(self, document_id: str) -> DocumentRow | None:
+        """One document row, or None."""
+        with self._read() as conn:
+            row = conn.execute(select(documents).where(documents.c.id == document_id)).mappings().first()
+        return None if row is None else from_mapping(DocumentRow, row)
+
+    def documents_for_file(self, file_id: str) -> list[DocumentRow]:
+        """A file's documents in file order."""
+        with self._read() as conn:
+            rows = conn.execute(select(documents).where(documents.c.file_id == file_id)
+                                .order_by(documents.c.seq)).mappings()
+            return [from_mapping(DocumentRow, row) for row in rows]
+
+    def find_documents(self, partner_id: str | None = None, state: str | None = None, kind: str | None = None,
+                       business_key: str | None = None, direction: Direction | None = None, *,
+                       isa13: str | None = None, gs06: str | None = None, st02: str | None = None,
+                       limit: int = 1000) -> list[DocumentRow]:
+        """Documents matching all the given filters, oldest first."""
+        filters = {"partner_id": partner_id, "state": state, "kind": kind, "business_key": business_key,
+                   "direction": direction, "isa13": isa13, "gs06": gs06, "st02": st02}
+        query = select(documents).order_by(documents.c.created_at, documents.c.id).limit(limit)
+        for column, value in filters.items():
+            if value is not None:
+                query = query.where(documents.c[column] == value)
+        with self._read() as conn:
+            return [from_mapping(DocumentRow, row) for row in conn.execute(query).mappings()]
+
+    def set_document_state(self, document_id: str, state: str, *, expect: str | Collection[str] | None = None,
+                           detail: Detail = None, error: str | None = None, retry_at: dt.datetime | None = None,
+                           duplicate_of: str | None = None, issues_json: str | None = None) -> bool:
+        """Move a document to ``state`` and record the event; ``expect`` makes it a compare-and-set.
+
+        An ``error`` is kept as ``last_error`` and counts an attempt; ``retry_at`` becomes
+        ``next_attempt_at``; ``duplicate_of`` / ``issues_json`` are stored when given.
+        """
+        values: dict[str, Any] = {"updated_at": self.now(), "next_attempt_at": retry_at}
+        if error is not None:
+            values.update(last_error=error, attempts=documents.c.attempts + 1)
+        if duplicate_of is not None:
+            values["duplicate_of"] = duplicate_of
+        if issues_json is not None:
+            values["issues_json"] = issues_json
+        expected = (expect,) if isinstance(expect, str) else expect
+        with self._write() as conn:
+            return self._transition(conn, documents, document_id, state, expect=expected, worker=None,
+                                    values=values, detail=detail if error is None else _merge_error(detail, error))
+
+    # ------------------------------------------------------------------ duplicates
+
+    def claim_dedup_key(self, partner_id: str, layer: DedupLayer, key: str, document_id: str | None = None,
+                        window_days: float = 90, *, file_id: str | None = None) -> str | None:
+        """Record a dedup key; None if it is new (or its earlier record fell out of the window and is
+        replaced), else the id of the original (its document id, or file id for file-level keys).
+
+        The same document (or file) claiming its own key again gets None: re-runs are not duplicates.
+        """
+        if layer not in DEDUP_LAYERS:
+            raise StoreError(f"unknown dedup layer {layer!r}; expected one of {sorted(DEDUP_LAYERS)}")
+        if document_id is None and file_id is None:
+            raise StoreError("claim_dedup_key needs the document_id or file_id that owns the key")
+        key = bounded(key, DEDUP_KEY_MAX)
+        now = self.now()
+        cutoff = now - dt.timedelta(days=window_days)
+        pk = and_(dedup_keys.c.partner_id == partner_id, dedup_keys.c.layer == layer, dedup_keys.c.key == key)
+        with self._write() as conn:
+            ins = _insert(conn, dedup_keys).values(partner_id=partner_id, layer=layer, key=key,
+                                                   document_id=document_id, file_id=file_id, seen_at=now)
+            claimed = conn.execute(
+                ins.on_conflict_do_update(
+                    index_elements=["partner_id", "layer", "key"],
+                    set_={"document_id": ins.excluded.document_id, "file_id": ins.excluded.file_id,
+                          "seen_at": ins.excluded.seen_at},
+                    where=dedup_keys.c.seen_at < cutoff,
+                ).returning(dedup_keys.c.seen_at)
+            ).first()
+            if claimed is not None:
+                return None
+            original = conn.execute(select(dedup_keys.c.document_id, dedup_keys.c.file_id).where(pk)).one()
+        original_id = original.document_id or original.file_id
+        mine = document_id or file_id
+        return None if original_id == mine else str(original_id)
+
+    # ------------------------------------------------------------------ control numbers
+
+    def next_control_number(self, partner_id: str, direction: Direction, kind: ControlKind, *,
+                            start: int = 1, maximum: int = 999_999_999) -> int:
+        """The next ISA13/GS06/ST02 for (partner, direction, kind): no gap, no repeat, across
+        workers and restarts; after ``maximum`` it wraps to ``start``."""
+        if not 0 <= start <= maximum:
+            raise StoreError(f"control number range {start}..{maximum} is empty")
+        pk = and_(control_numbers.c.partner_id == partner_id, control_numbers.c.direction == direction,
+                  control_numbers.c.kind == kind)
+        last = control_numbers.c.last_value
+        now = self.now()
+        bump = (
+            update(control_numbers).where(pk)
+            .values(last_value=case((or_(last >= maximum, last < start), start), else_=last + 1), updated_at=now)
+            .returning(last)
+        )
+        with self._write() as conn:
+            value = conn.execute(bump).scalar()
+            if value is None:  # first number for this key: insert it, unless a racing worker just did
+                value = conn.execute(
+                    _insert(conn, control_numbers).values(partner_id=partner_id, direction=direction, kind=kind,
+                                                          last_value=start, updated_at=now)
+                    .on_conflict_do_nothing(index_elements=["partner_id", "direction", "kind"])
+                    .returning(last)
+                ).scalar()
+                if value is None:
+                    value = conn.execute(bump).scalar_one()
+        return int(value)
+
+    def seed_control_number(self, partner_id: str, direction: Direction, kind: ControlKind, last_value: int) -> None:
+        """Set the last used control number (taking over from another system); the next is last_value + 1."""
+        now = self.now()
+        with self._write() as conn:
+            ins = _insert(conn, control_numbers).values(partner_id=partner_id, direction=direction, kind=kind,
+                                                        last_value=last_value, updated_at=now)
+            conn.execute(ins.on_conflict_do_update(index_elements=["partner_id", "direction", "kind"],
+                                                   set_={"last_value": last_value, "updated_at": now}))
+
+    # ------------------------------------------------------------------ outbox
+
+    def enqueue(self, kind: str, partner_id: str | None, destination: str, idempotency_key: str,
+                payload: bytes | None, document_id: str | None = None) -> str:
+        """Queue a message to send (payload archived first); the same idempotency key returns the first id."""
+        payload_sha256 = None if payload is None else self.archive.put_bytes(payload).sha256
+        key = bounded(idempotency_key, IDEMPOTENCY_KEY_MAX)
+        now = self.now()
+        outbox_id = new_id()
+        with self._write() as conn:
+            inserted = conn.execute(
+                _insert(conn, outbox).values(
+                    id=outbox_id, kind=kind, partner_id=partner_id, document_id=document_id,
+                    destination=destination, idempotency_key=key, payload_sha256=payload_sha256,
+                    state="pending", attempts=0, next_attempt_at=now, created_at=now,
+                ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(outbox.c.id)
+            ).scalar()
+            if inserted is None:
+                return str(conn.scalar(select(outbox.c.id).where(outbox.c.idempotency_key == key)))
+            self._event(conn, outbox_id=outbox_id, document_id=document_id,
+                        file_id=self._file_of_document(conn, document_id), state_to="pending",
+                        detail={"kind": kind, "destination": destination})
+        return outbox_id
+
+    def get_outbox(self, outbox_id: str) -> OutboxRow | None:
+        """One outbox message, or None."""
+        with self._read() as conn:
+            row = conn.execute(select(outbox).where(outbox.c.id == outbox_id)).mappings().first()
+        return None if row is None else from_mapping(OutboxRow, row)
+
+    def outbox_payload(self, row: OutboxRow) -> bytes | None:
+        """The archived payload of an outbox message (None when it has none)."""
+        return None if row.payload_sha256 is None else self.archive.read(row.payload_sha256)
+
+    def claim_outbox(self, worker: str, limit: int, lease_seconds: float,
+                     kinds: Collection[str] | None = None) -> list[OutboxRow]:
+        """Lease due messages (pending, or failed with the retry time reached) to ``worker``."""
+        now = self.now()
+        claimable = and_(outbox.c.state.in_(OUTBOX_OPEN), outbox.c.next_attempt_at <= now, _lease_free(outbox, now))
+        if kinds is not None:
+            claimable = and_(claimable, outbox.c.kind.in_(list(kinds)))
+        return [from_mapping(OutboxRow, row) for row in self._claim(outbox, claimable, worker, limit, lease_seconds)]
+
+    def mark_sent(self, outbox_id: str, *, worker: str | None = None, detail: Detail = None) -> bool:
+        """Record a message as delivered; False if it was already final (or, with ``worker``, not theirs)."""
+        values = {"sent_at": self.now(), "claimed_by": None, "claimed_until": None, "next_attempt_at": None}
+        with self._write() as conn:
+            return self._transition(conn, outbox, outbox_id, "sent", expect=OUTBOX_OPEN, worker=worker,
+                                    values=values, detail=detail)
+
+    def mark_failed(self, outbox_id: str, error: str, retry_at: dt.datetime, *, worker: str | None = None) -> bool:
+        """Record a failed send to be retried at ``retry_at``; False if the message is already final."""
+        values = {"last_error": error, "next_attempt_at": retry_at, "claimed_by": None, "claimed_until": None}
+        with self._write() as conn:
+            return self._transition(conn, outbox, outbox_id, "failed", expect=OUTBOX_OPEN, worker=worker,
+                                    values=values, detail={"error": error, "retry_at": retry_at.isoformat()})
+
+    def mark_dead(self, outbox_id: str, error: str, *, worker: str | None = None) -> bool:
+        """Give up on a message (dead letter); False if it is already final."""
+        values = {"last_error": error, "next_attempt_at": None, "claimed_by": None, "claimed_until": None}
+        with self._write() as conn:
+            return self._transition(conn, outbox, outbox_id, "dead", expect=OUTBOX_OPEN, worker=worker,
+                                    values=values, detail={"error": error})
+
+    def find_outbox(self, *, state: str | None = None, kind: str | None = None,
+                    document_id: str | None = None, limit: int = 1000) -> list[OutboxRow]:
+        """Outbox messages matching all the given filters, oldest first."""
+        query = select(outbox).order_by(outbox.c.id).limit(limit)
+        for column, value in (("state", state), ("kind", kind), ("document_id", document_id)):
+            if value is not None:
+                query = query.where(outbox.c[column] == value)
+        with self._read() as conn:
+            return [from_mapping(OutboxRow, row) for row in conn.execute(query).mappings()]
+
+    # ------------------------------------------------------------------ alerts
+
+    def add_alert(self, kind: str, subject: str, body: str, partner_id: str | None = None,
+                  dedup_key: str | None = None) -> str:
+        """Record an alert for ops and return its id; with ``dedup_key``, a repeat of an unsent alert
+        only bumps its ``repeats`` count and returns its id."""
+        now = self.now()
+        values = {"id": new_id(), "kind": kind, "partner_id": partner_id, "subject": subject, "body": body,
+                  "dedup_key": None if dedup_key is None else bounded(dedup_key, 300), "repeats": 1,
+                  "created_at": now, "last_seen_at": now, "state": "pending", "attempts": 0,
+                  "next_attempt_at": now}
+        with self._write() as conn:
+            stmt = _insert(conn, alerts).values(**values)
+            if dedup_key is not None:
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["dedup_key"], index_where=ALERT_OPEN,
+                    set_={"repeats": alerts.c.repeats + 1, "last_seen_at": now},
+                )
+            return str(conn.execute(stmt.returning(alerts.c.id)).scalar_one())
+
+    def alert(self, kind: str, subject: str, body: str, *, partner_id: str | None = None,
+              dedup_key: str | None = None) -> None:
+        """inbox.base.Alerter: record an alert (see ``add_alert``)."""
+        self.add_alert(kind, subject, body, partner_id=partner_id, dedup_key=dedup_key)
+
+    def pending_alerts(self, limit: int = 100) -> list[AlertRow]:
+        """Alerts to send now: pending ones, and failed ones whose retry time has come; oldest first."""
+        now = self.now()
+        due = or_(alerts.c.state == "pending", and_(alerts.c.state == "failed", alerts.c.next_attempt_at <= now))
+        with self._read() as conn:
+            rows = conn.execute(select(alerts).where(due).order_by(alerts.c.id).limit(limit)).mappings()
+            return [from_mapping(AlertRow, row) for row in rows]
+
+    def mark_alert_sent(self, ids: Sequence[str], *, digest_id: str | None = None) -> int:
+        """Record alerts as sent (optionally in one digest); returns how many changed."""
+        if not ids:
+            return 0
+        with self._write() as conn:
+            result = conn.execute(
+                update(alerts).where(alerts.c.id.in_(list(ids)), ALERT_OPEN)
+                .values(state="sent", sent_at=self.now(), digest_id=digest_id, next_attempt_at=None,
+                        attempts=alerts.c.attempts + 1)
+            )
+        return int(result.rowcount)
+
+    def mark_alert_failed(self, ids: Sequence[str], error: str, retry_at: dt.datetime) -> int:
+        """Record a failed attempt to send alerts, to retry at ``retry_at``; returns how many changed."""
+        if not ids:
+            return 0
+        with self._write() as conn:
+            result = conn.execute(
+                update(alerts).where(alerts.c.id.in_(list(ids)), ALERT_OPEN)
+                .values(state="failed", last_error=error, next_attempt_at=retry_at, attempts=alerts.c.attempts + 1)
+            )
+        return int(result.rowcount)
+
+    # ------------------------------------------------------------------ expected acknowledgments
+
+    def expect_ack(self, partner_id: str, isa13: str, gs06: str, st02: str, *, document_id: str | None,
+                   sent_at: dt.datetime, due_at: dt.datetime) -> None:
+        """Remember that a sent transaction set should be acknowledged by ``due_at`` (idempotent)."""
+        with self._write() as conn:
+            conn.execute(
+                _insert(conn, acks_expected).values(
+                    partner_id=partner_id, isa13=isa13, gs06=gs06, st02=st02, document_id=document_id,
+                    sent_at=sent_at, due_at=due_at, status="pending", updated_at=self.now(),
+                ).on_conflict_do_nothing(index_elements=["partner_id", "isa13", "gs06", "st02"])
+            )
+
+    def resolve_ack(self, partner_id: str, isa13: str, gs06: str, st02: str, status: str,
+                    detail: str | None = None) -> bool:
+        """Record the acknowledgment status (accepted, rejected, overdue ...) of an expected ack;
+        False if nothing was expected under those control numbers or it was already resolved."""
+        with self._write() as conn:
+            result = conn.execute(
+                update(acks_expected).where(
+                    acks_expected.c.partner_id == partner_id, acks_expected.c.isa13 == isa13,
+                    acks_expected.c.gs06 == gs06, acks_expected.c.st02 == st02,
+                    acks_expected.c.status.in_(("pending", "overdue")),
+                ).values(status=status, detail=detail, updated_at=self.now())
+            )
+        return bool(result.rowcount)
+
+    def overdue_acks(self, limit: int = 1000) -> list[AckExpectation]:
+        """Expected acks still pending after their due time."""
+        now = self.now()
+        with self._read() as conn:
+            rows = conn.execute(
+                select(acks_expected).where(acks_expected.c.status == "pending", acks_expected.c.due_at <= now)
+                .order_by(acks_expected.c.due_at).limit(limit)
+            ).mappings()
+            return [from_mapping(AckExpectation, row) for row in rows]
+
+    # ------------------------------------------------------------------ trace and counts
+
+    def history(self, file_or_document_id: str) -> list[dict[str, Any]]:
+        """Every event of a file (including its documents and their messages), document or outbox
+        message, in the order they happened."""
+        key = file_or_document_id
+        with self._read() as conn:
+            rows = conn.execute(
+                select(events).where(or_(events.c.file_id == key, events.c.document_id == key,
+                                         events.c.outbox_id == key)).order_by(events.c.id)
+            ).mappings().all()
+        return [{**row, "detail": _parse_detail(row["detail"])} for row in rows]
+
+    def counts_by_partner_and_state(self, of: Literal["documents", "files"] = "documents",
+                                    ) -> list[tuple[str | None, str, int]]:
+        """(partner_id, state, count) for every partner and state of documents (or files)."""
+        table = documents if of == "documents" else files
+        with self._read() as conn:
+            rows = conn.execute(
+                select(table.c.partner_id, table.c.state, func.count())
+                .group_by(table.c.partner_id, table.c.state).order_by(table.c.partner_id, table.c.state)
+            ).all()
+        return [(row[0], row[1], int(row[2])) for row in rows]
+
+
+def _merge_error(detail: Detail, error: str) -> Detail:
+    """Put the error into an event's detail."""
+    if detail is None:
+        return {"error": error}
+    if isinstance(detail, str):
+        return {"detail": detail, "error": error}
+    return {**detail, "error": error}
+
+
+def _parse_detail(text: str | None) -> Any:
+    """Event detail as written: JSON objects back to dicts, plain text as text."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, dict | list) else text
