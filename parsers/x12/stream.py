@@ -399,6 +399,8 @@ def _byte_chunks(source: bytes | BinaryIO | Iterable[bytes], chunk_size: int) ->
 # --------------------------------------------------------------------------- segment scanner
 
 _LEADING_BLANKS = " \t\r\n"
+_ENVELOPE_TAGS = frozenset({"SE", "ST", "GE", "IEA", "GS", "ISA", "TA1", "ISB", "ISE"})
+_VALID_TAGS: set[str] = set()  # segment ids already seen to be well-formed (a cache for _TAG)
 _CORRUPT_ISA = re.compile(r"\s*[A-Z ]{0,4}([^A-Za-z0-9\s])\d\d\1")
 
 
@@ -413,7 +415,23 @@ class _Isa:
     sniffed: SniffedIsa
 
 
-def _scan(text_chunks: Iterator[str], rules: EnvelopeRules) -> Iterator[_Isa | Issue | list[str]]:
+@dataclass(slots=True)
+class _Batch:
+    segments: list[list[str]]
+
+
+def _find_iea(block: str, term: str, elem: str) -> int:
+    """Index of an IEA segment that starts a segment in block, or -1."""
+    probe = "IEA" + elem
+    r = block.find(probe)
+    while r >= 0:
+        if r == 0 or block[r - 1] == term or block[r - 1] in _LEADING_BLANKS:
+            return r
+        r = block.find(probe, r + 1)
+    return -1
+
+
+def _scan(text_chunks: Iterator[str], rules: EnvelopeRules) -> Iterator[_Isa | Issue | _Batch]:
     """Split decoded text into segments; yield the sniffed ISA of each interchange, segments, and issues."""
     buf = ""
     pos = 0
@@ -434,6 +452,7 @@ def _scan(text_chunks: Iterator[str], rules: EnvelopeRules) -> Iterator[_Isa | I
     elem = "*"
     wrapped = False
     indent_warned = False
+    slow_until = -1  # buffer index up to which the per-segment path is used (irregular text)
     while True:
         if delims is None:
             while len(buf) - pos < 1024 and not eof:
@@ -483,7 +502,42 @@ def _scan(text_chunks: Iterator[str], rules: EnvelopeRules) -> Iterator[_Isa | I
             term, elem, wrapped = delims.segment, delims.element, sniffed.wrapped
             indent_warned = False
             pos = sniffed.end
+            slow_until = -1
             continue
+
+        if not wrapped and pos >= slow_until:
+            # Fast path: every complete segment in the buffer, split with C-level string operations.
+            last = buf.rfind(term, pos)
+            if last > pos:
+                block = buf[pos:last]
+                stripped = block.lstrip(_LEADING_BLANKS)
+                lead = len(block) - len(stripped)
+                if not indent_warned and (" " in block[:lead] or "\t" in block[:lead]):
+                    indent_warned = True
+                    yield warning("x12.indented", "segments are indented with spaces or tabs; the indentation "
+                                  "was ignored", level=Level.INTERCHANGE)
+                block = stripped
+                iea = _find_iea(block, term, elem)
+                new_pos = last + len(term)
+                if iea >= 0:
+                    e = block.find(term, iea)
+                    if e >= 0:
+                        block = block[:e]
+                        new_pos = pos + lead + e + len(term)
+                normalized = block.replace(term + "\r\n", term).replace(term + "\n", term)
+                irregular = False
+                for ch in "\r\n":
+                    if ch != term and ch in normalized:
+                        irregular = True
+                if (term + " ") in normalized or (term + "\t") in normalized:
+                    irregular = True
+                if not irregular:
+                    yield _Batch([p.split(elem) for p in normalized.split(term) if p])
+                    pos = new_pos
+                    if iea >= 0:
+                        delims = None
+                    continue
+                slow_until = last
 
         idx = buf.find(term, pos)
         if idx < 0:
@@ -521,7 +575,7 @@ def _scan(text_chunks: Iterator[str], rules: EnvelopeRules) -> Iterator[_Isa | I
         if not raw:
             continue
         seg = raw.split(elem)
-        yield seg
+        yield _Batch([seg])
         if seg[0] == "IEA":
             delims = None
 
@@ -687,7 +741,7 @@ class _EnvelopeMachine:
 
     # -- main ----------------------------------------------------------------------------
 
-    def feed(self, item: _Isa | Issue | list[str]) -> Iterator[X12Event]:
+    def feed(self, item: _Isa | Issue | _Batch) -> Iterator[X12Event]:
         """Consume one scanner item; yield the events it completes."""
         if isinstance(item, Issue):
             if self.tset is not None and item.level in (Level.SEGMENT, Level.ELEMENT):
@@ -698,6 +752,25 @@ class _EnvelopeMachine:
             else:
                 yield FileProblem([item])
             return
+        if isinstance(item, _Batch):
+            valid = _VALID_TAGS
+            envelope = _ENVELOPE_TAGS
+            for seg in item.segments:
+                self.file_index += 1
+                ts = self.tset
+                tag = seg[0]
+                if ts is not None and tag not in envelope:
+                    ts.segments.append(seg)
+                    if tag not in valid:
+                        if _TAG.match(tag):
+                            valid.add(tag)
+                        else:
+                            ts.issues.append(error("x12.segment.bad_tag", f"unrecognized segment id {tag[:10]!r}",
+                                                   level=Level.SEGMENT, segment=tag[:3], position=len(ts.segments),
+                                                   x12_code="1"))
+                    continue
+                yield from self._segment(seg)
+            return
         self.file_index += 1
         if isinstance(item, _Isa):
             yield from self._flush_open("a new ISA began before it ended")
@@ -707,17 +780,11 @@ class _EnvelopeMachine:
             _check_isa(sn.elements, new_ich.issues)
             self.interchange = new_ich
             yield new_ich
-            return
-        seg = item
+
+    def _segment(self, seg: list[str]) -> Iterator[X12Event]:
+        """Handle an envelope segment (or any segment outside a transaction set)."""
         tag = seg[0]
         ts = self.tset
-        if ts is not None and tag not in ("SE", "ST", "GE", "IEA", "GS", "ISA"):
-            ts.segments.append(seg)
-            if not _TAG.match(tag):
-                ts.issues.append(error("x12.segment.bad_tag", f"unrecognized segment id {tag[:10]!r}",
-                                       level=Level.SEGMENT, segment=tag[:3], position=len(ts.segments),
-                                       x12_code="1"))
-            return
         ich: InterchangeStart | None = self.interchange
         if tag == "SE":
             if ts is None:
