@@ -212,13 +212,14 @@ def _credentials(transport: SftpTransport) -> dict[str, Any]:
     """paramiko connect() keyword arguments for the configured key or password."""
     creds: dict[str, Any] = {}
     if transport.key_path is not None:
-        passphrase = None
+        passphrase: bytes | None = None
         if transport.key_passphrase_env:
-            passphrase = os.environ.get(transport.key_passphrase_env)
-            if passphrase is None:
+            env_value = os.environ.get(transport.key_passphrase_env)
+            if env_value is None:
                 raise _config_error(f"env var {transport.key_passphrase_env} (key passphrase) is not set")
+            passphrase = env_value.encode()
         try:
-            creds["pkey"] = paramiko.PKey.from_path(transport.key_path, passphrase)
+            creds["pkey"] = paramiko.PKey.from_path(transport.key_path, passphrase)  # type: ignore[arg-type]
         except (OSError, paramiko.SSHException, ValueError) as exc:
             raise _config_error(f"private key {transport.key_path} cannot be loaded: {exc}") from exc
     if transport.password_env:
