@@ -127,12 +127,51 @@ def sign_detached(data: bytes, cert: x509.Certificate, key: PrivateKey, digest_n
     if algorithm not in DIGESTS:
         raise As2Error(Disposition.UNEXPECTED_PROCESSING_ERROR, f"unsupported digest algorithm {digest_name!r}",
                        remote=False)
-    builder = pkcs7.PKCS7SignatureBuilder().set_data(data).add_signer(cert, key, DIGESTS[algorithm]())  # type: ignore[arg-type]
     options = [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]
     try:
+        if algorithm == "sha1":  # cryptography's builder refuses SHA-1; legacy partners still ask for it
+            return _sign_detached_asn1(data, cert, key, algorithm)
+        builder = pkcs7.PKCS7SignatureBuilder().set_data(data)
+        builder = builder.add_signer(cert, key, DIGESTS[algorithm]())  # type: ignore[arg-type]
         return builder.sign(serialization.Encoding.DER, options)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise As2Error(Disposition.UNEXPECTED_PROCESSING_ERROR, f"cannot sign: {exc}", remote=False) from None
+
+
+def _sign_detached_asn1(data: bytes, cert: x509.Certificate, key: PrivateKey, algorithm: str) -> bytes:
+    """A detached SignedData built with asn1crypto (content-type and message-digest signed attributes)."""
+    acert = _asn1_cert(cert)
+    signed_attrs = acms.CMSAttributes([
+        acms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+        acms.CMSAttribute({"type": "message_digest", "values": [digest(algorithm, data)]}),
+    ])
+    to_sign = signed_attrs.dump()  # a SET OF, as signed; stored below under [0] IMPLICIT
+    if isinstance(key, rsa.RSAPrivateKey):
+        signature = key.sign(to_sign, asym_padding.PKCS1v15(), DIGESTS[algorithm]())
+        signature_algorithm = "rsassa_pkcs1v15"
+    else:
+        signature = key.sign(to_sign, ec.ECDSA(DIGESTS[algorithm]()))
+        signature_algorithm = f"{algorithm}_ecdsa"
+    signer_info = acms.SignerInfo({
+        "version": "v1",
+        "sid": acms.SignerIdentifier({
+            "issuer_and_serial_number": acms.IssuerAndSerialNumber(
+                {"issuer": acert.issuer, "serial_number": acert.serial_number}
+            )
+        }),
+        "digest_algorithm": {"algorithm": algorithm},
+        "signed_attrs": signed_attrs,
+        "signature_algorithm": {"algorithm": signature_algorithm},
+        "signature": signature,
+    })
+    signed_data = acms.SignedData({
+        "version": "v1",
+        "digest_algorithms": [{"algorithm": algorithm}],
+        "encap_content_info": {"content_type": "data"},
+        "certificates": [acert],
+        "signer_infos": [signer_info],
+    })
+    return bytes(acms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump())
 
 
 @dataclass(frozen=True, slots=True)
