@@ -97,7 +97,7 @@ def format_decimal(value: Decimal | int, field: str) -> str:
     dec = _finite(value, field)
     if dec == 0:
         return "0"
-    text = format(dec.normalize(), "f")
+    text = format(dec, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
@@ -194,6 +194,8 @@ class SegmentWriter:
                 parts.append(self.delimiters.component.join(comps))
         while len(parts) > 1 and parts[-1] == "":
             parts.pop()
+        if len(parts) == 1:
+            raise WriterError(f"segment {seg_id} has no data elements", field=f"{seg_id}01")
         return self.delimiters.element.join(parts) + self._terminator
 
 
