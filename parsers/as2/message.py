@@ -382,8 +382,13 @@ def _receive(
     for _ in range(_MAX_LAYERS):
         kind = entity.content_type
         if kind in _PKCS7_MIME:
-            der = entity.decoded_body()
-            smime_type = (entity.param("smime-type") or _sniff_smime_type(der)).lower()
+            declared = (entity.param("smime-type") or "").lower()
+            try:
+                der = entity.decoded_body()
+            except As2Error as exc:
+                failed = _LAYER_FAILURE.get(declared, exc.disposition)
+                raise As2Error(failed, f"{declared or 'pkcs7-mime'} body: {exc.message}") from None
+            smime_type = declared or _sniff_smime_type(der)
             if smime_type == "enveloped-data":
                 if encrypted:
                     raise As2Error(Disposition.UNEXPECTED_PROCESSING_ERROR, "message is encrypted twice")
@@ -432,6 +437,12 @@ def _receive(
         headers=dict(headers),
     )
 
+
+_LAYER_FAILURE = {
+    "enveloped-data": Disposition.DECRYPTION_FAILED,
+    "compressed-data": Disposition.DECOMPRESSION_FAILED,
+}
+"""The disposition for an S/MIME layer whose body cannot even be decoded."""
 
 _SMIME_BY_OID_TYPE = {
     b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x03": "enveloped-data",

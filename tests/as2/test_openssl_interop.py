@@ -23,6 +23,8 @@ ENTITY_CRLF = (
 ENTITY_LF = ENTITY_CRLF.replace(b"\r\n", b"\n")
 
 Lookup = Callable[[str, str], As2Partner | None]
+# openssl reads a CRLF multipart in -binary mode only with -crlfeol (else it keeps a stray CR).
+VERIFY = ("cms", "-verify", "-binary", "-crlfeol")
 
 
 def _sign(tmp: Path, signer: Party, entity: bytes, *extra: str) -> bytes:
@@ -156,7 +158,7 @@ def test_our_message_decrypts_and_verifies_with_openssl(
                         "-recip", them.cert_pem, "-inkey", them.key_pem)
     assert b"multipart/signed" in decrypted.split(b"\r\n\r\n", 1)[0]
     (tmp_path / "signed.eml").write_bytes(decrypted)
-    content = openssl("cms", "-verify", "-binary", "-crlfeol", "-in", tmp_path / "signed.eml", "-CAfile", us.cert_pem,
+    content = openssl(*VERIFY, "-in", tmp_path / "signed.eml", "-CAfile", us.cert_pem,
                       "-purpose", "any")
     assert content.endswith(PAYLOAD)
     assert content.startswith(b"Content-Type: application/edi-x12")
@@ -168,10 +170,10 @@ def test_our_signature_is_rejected_by_openssl_when_tampered(tmp_path: Path, us: 
     out = build_message(PAYLOAD, as2_from="US", as2_to="THEM", message_id="t@us", signer=us.signer)
     smime = "".join(f"{k}: {v}\r\n" for k, v in out.headers.items()).encode() + b"\r\n" + out.body
     (tmp_path / "ok.eml").write_bytes(smime)
-    openssl("cms", "-verify", "-binary", "-crlfeol", "-in", tmp_path / "ok.eml", "-CAfile", us.cert_pem, "-purpose", "any")
+    openssl(*VERIFY, "-in", tmp_path / "ok.eml", "-CAfile", us.cert_pem, "-purpose", "any")
     (tmp_path / "bad.eml").write_bytes(smime.replace(b"PO-1001", b"PO-1002"))
     with pytest.raises(AssertionError, match="failed"):
-        openssl("cms", "-verify", "-binary", "-crlfeol", "-in", tmp_path / "bad.eml", "-CAfile", us.cert_pem, "-purpose", "any")
+        openssl(*VERIFY, "-in", tmp_path / "bad.eml", "-CAfile", us.cert_pem, "-purpose", "any")
 
 
 def test_our_signed_mdn_verifies_with_openssl(tmp_path: Path, us: Party) -> None:
@@ -179,7 +181,7 @@ def test_our_signed_mdn_verifies_with_openssl(tmp_path: Path, us: Party) -> None
                     their_as2_id="THEM", received_mic="q83vEjRWeJA=, sha256", signer=us.signer)
     smime = "".join(f"{k}: {v}\r\n" for k, v in mdn.headers.items()).encode() + b"\r\n" + mdn.body
     (tmp_path / "mdn.eml").write_bytes(smime)
-    report = openssl("cms", "-verify", "-binary", "-crlfeol", "-in", tmp_path / "mdn.eml", "-CAfile", us.cert_pem,
+    report = openssl(*VERIFY, "-in", tmp_path / "mdn.eml", "-CAfile", us.cert_pem,
                      "-purpose", "any")
     assert b"multipart/report; report-type=disposition-notification" in report
     assert b"Original-Message-ID: <msg-1@them>" in report
