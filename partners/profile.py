@@ -12,6 +12,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from parsers.csv.mapping import CsvColumn as CsvColumn  # re-exported: the CSV mapping lives with its reader
+from parsers.csv.mapping import CsvMapping as CsvMapping
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -138,29 +141,6 @@ class As2Transport(_Frozen):
 
 
 Transport = Annotated[FolderTransport | SftpTransport | As2Transport, Field(discriminator="type")]
-
-
-class CsvColumn(_Frozen):
-    """One canonical field taken from a CSV column (by header name or 0-based position)."""
-
-    field: str  # dotted canonical path, e.g. "po_number", "lines.quantity"
-    column: str | int
-    default: str | None = None
-
-
-class CsvMapping(_Frozen):
-    """How a partner's CSV files map to canonical documents."""
-
-    kind: Literal["purchase_order", "ship_notice", "invoice"] = "purchase_order"
-    delimiter: str = ","
-    quotechar: str = '"'
-    decimal_comma: bool = False
-    has_header: bool = True
-    encoding: str = "utf-8-sig"
-    date_format: str = "%Y-%m-%d"
-    group_by: str | None = None  # column that groups rows into one document (the PO number)
-    columns: list[CsvColumn] = Field(default_factory=list)
-    detail_join_key: str | None = None  # header/detail files joined by this column
 
 
 class Sink(_Frozen):
