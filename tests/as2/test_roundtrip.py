@@ -111,3 +111,20 @@ def test_header_names_are_case_insensitive(us: Party, them: Party,
                         encrypt_to=[us.cert])
     lowered = {k.lower(): v for k, v in out.headers.items()}
     assert receive_message(lowered, out.body, partner_lookup).payload == PAYLOAD
+
+
+@pytest.mark.parametrize(("sent", "kept"), [("../../etc/passwd", "passwd"), ("C:\\edi\\in\\po 1.x12", "po 1.x12"),
+                                            ('we"ird.edi', 'we"ird.edi')])
+def test_filenames_lose_their_directories(sent: str, kept: str, partner_lookup: Callable[[str, str], As2Partner | None]
+                                          ) -> None:
+    out = build_message(PAYLOAD, as2_from="THEM", as2_to="US", message_id="f@x", filename=sent)
+    assert receive_message(out.headers, out.body, partner_lookup, LAX).filename == kept
+
+
+def test_binary_payload_survives(us: Party, them: Party,
+                                 partner_lookup: Callable[[str, str], As2Partner | None]) -> None:
+    payload = bytes(range(256)) * 64 + b"\r\n--not-a-boundary\n\r\n"
+    out = build_message(payload, as2_from="THEM", as2_to="US", message_id="bin@x",
+                        content_type="application/octet-stream", signer=them.signer)
+    inbound = receive_message(out.headers, out.body, partner_lookup, LAX)
+    assert inbound.payload == payload and inbound.content_type == "application/octet-stream"
