@@ -9,6 +9,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyx12
 import pyx12.params
 import pyx12.x12file
 import pyx12.x12n_document
@@ -140,7 +141,7 @@ _MAP_FILES = ("maps.xml", "997.4010.xml", "999.5010X231.A1.xml", "999.5010.xml",
 
 def pyx12_map_dir() -> Path:
     """pyx12's own map directory."""
-    return Path(pyx12.params.params().get("map_path"))
+    return Path(pyx12.__file__).parent / "map"
 
 
 def widen_ack_maps(target: Path, functional_ids: list[str], set_ids: list[str]) -> Path:
