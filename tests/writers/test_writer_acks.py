@@ -105,7 +105,9 @@ def test_pyx12_check_is_able_to_fail() -> None:
 def test_supply_chain_997_passes_widened_pyx12_maps(widened_maps: Path) -> None:
     group = GroupAck(
         functional_id_code="PO", group_control_number="1234", status=AckStatus.ACCEPTED,
-        transaction_sets=[TransactionSetAck(transaction_set_id="850", control_number="0001", status=AckStatus.ACCEPTED)],
+        transaction_sets=[
+            TransactionSetAck(transaction_set_id="850", control_number="0001", status=AckStatus.ACCEPTED)
+        ],
     )
     data = write_functional_ack(FunctionalAck(ack_type="997", groups=[group]), envelope())
     ok, errors = pyx12_validate(data, widened_maps)

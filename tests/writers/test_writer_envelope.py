@@ -65,7 +65,8 @@ def test_segment_without_data_is_refused() -> None:
 
 def test_composite_joined_with_component_separator() -> None:
     delims = Delimiters(element="|", component=">", segment="\n", segment_suffix="", repetition="^")
-    data = write_interchange(envelope(delimiters=delims), [("FA", [[["ST", "997"], ["AK4", ["3", "2"], "", "7"]]])], [1])
+    body = [["ST", "997"], ["AK4", ["3", "2"], "", "7"]]
+    data = write_interchange(envelope(delimiters=delims), [("FA", [body])], [1])
     assert b"AK4|3>2||7\n" in data
     check_envelope(tokenize(data))
 

@@ -249,7 +249,7 @@ def test_generated_ship_notices_have_correct_hl_tree_and_counts(
         counts = _count_levels(notice)
         for code, expected in counts.items():
             assert sum(1 for h in hls if h[3] == code) == expected
-        ctt = [s for s in tx if s[0] == "CTT"][0]
+        ctt = next(s for s in tx if s[0] == "CTT")
         assert ctt[1] == str(len(hls))
         assert len([s for s in tx if s[0] == "LIN"]) == counts["I"]
         assert len([s for s in tx if s[0] == "PRF"]) == counts["O"]
