@@ -46,9 +46,9 @@ class WriterError(ValueError):
         self.field = field
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class X12Envelope:
-    """Everything the ISA/GS/ST envelope needs that is not in the documents themselves."""
+    """Everything the ISA/GS/ST envelope needs that is not in the documents themselves (keywords only)."""
 
     sender: X12Identity
     receiver: X12Identity
@@ -56,10 +56,10 @@ class X12Envelope:
     delimiters: Delimiters
     isa13: int  # interchange control number
     gs06: int  # control number of the first functional group
+    date: dt.date  # ISA09 (YYMMDD), GS04 (CCYYMMDD), and BSN03/BIG01/BEG05 when the document has none
+    time: dt.time  # ISA10, GS05 (HHMM)
     usage: Literal["P", "T"] = "P"
     ack_requested: Literal["0", "1"] = "0"
-    date: dt.date = dt.date(1970, 1, 1)
-    time: dt.time = dt.time(0, 0)
     encoding: str = "ascii"  # "utf-8" or "latin-1" only for partners who agreed to it
 
     @property
