@@ -244,6 +244,7 @@ def test_wrong_client_key_is_auth_failure(server: SftpTestServer, lander: Memory
     assert alerter.kinds() == ["sftp.auth_failed"]
 
 
+@pytest.mark.filterwarnings("ignore:.*bcrypt.kdf.*:UserWarning")  # few KDF rounds keep the test fast
 def test_encrypted_key_with_passphrase_from_env(server: SftpTestServer, lander: MemoryLander,
                                                 alerter: RecordingAlerter, tmp_path: Path,
                                                 client_key: KeyPair, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -251,7 +252,7 @@ def test_encrypted_key_with_passphrase_from_env(server: SftpTestServer, lander: 
 
     encrypted = tmp_path / "id_encrypted"
     asyncssh.read_private_key(str(client_key.private_path)).write_private_key(
-        str(encrypted), passphrase="s3cret")
+        str(encrypted), passphrase="s3cret", rounds=4)
     put(server, "po1.x12.ready", FIXTURE.read_bytes())
     p = poller(server, lander, alerter, tmp_path, key_path=encrypted, key_passphrase_env="SFTP_TEST_PASS",
                ready_suffix=".ready")
