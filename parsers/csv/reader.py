@@ -8,7 +8,8 @@ Rules:
   column header and the value too).
 - Rows with the same ``group_by`` value make one document, in order of first appearance;
   document-level values come from the first row that has them; each row with any ``lines.*``
-  value makes one line. Without ``group_by`` the whole file is one document.
+  value makes one line. Ship notices read ``orders.*`` per row: each line goes under its order.
+  Without ``group_by`` the whole file is one document.
 - A document without its business key (po_number / shipment_id / invoice_number) is not built:
   ``csv.missing_key`` error. A bad number or date is a ``csv.bad_decimal`` / ``csv.bad_date``
   error and the field stays empty; the document is still built so that every problem is reported.
@@ -196,8 +197,8 @@ def _row_values(
 
 def _split(values: _Values) -> tuple[_Values, _Values]:
     """Document-level and line-level values of one row."""
-    head = {k: v for k, v in values.items() if not is_line_field(k)}
-    line = {k: v for k, v in values.items() if is_line_field(k)}
+    head = {k: v for k, v in values.items() if not is_line_field(k) and not k.startswith("orders.")}
+    line = {k: v for k, v in values.items() if is_line_field(k) or k.startswith("orders.")}
     return head, line
 
 
@@ -622,6 +623,8 @@ class _Builder:
                     order_values, ["po_number", "po_date", "release_number", "invoice_number"], "orders."
                 )
                 order = orders[po] = OrderLevel.model_validate(order_data)
+            if not any(k.startswith("lines.") for k in line):
+                continue  # a row that only names an order
             item = self.shipped_item(line)
             sscc_cells = line.get("lines.sscc")
             if sscc_cells:

@@ -66,16 +66,6 @@ def _make_parser() -> etree.XMLParser:
     )
 
 
-def _looks_truncated(data: bytes, exc: etree.XMLSyntaxError) -> bool:
-    """True when libxml2 failed at the very end of the input: the file was cut short."""
-    message = str(exc.msg or "")
-    if "Premature end of data" in message or "EndTag: '</' not found" in message:
-        return True
-    line = exc.position[0] if exc.position else 0
-    last_line = data.rstrip().count(b"\n") + 1
-    return line >= last_line and "Extra content" not in message
-
-
 def parse_xml(
     data: bytes,
     *,
@@ -103,17 +93,23 @@ def parse_xml(
             "xml.entity_declaration",
             "the document's DOCTYPE declares entities (possible XXE or entity-expansion attack); refused",
         )
+    # Push parsing tells the two failures apart: an error while feeding is malformed XML; an error
+    # only at close() means everything so far was fine and the document just stopped (truncated).
+    parser = _make_parser()
     try:
-        root = etree.fromstring(data, parser=_make_parser())
+        parser.feed(data)
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else None
-        if _looks_truncated(data, exc):
-            raise ParseError.of(
-                "xml.truncated", f"the XML document ends before it is complete: {exc.msg}", position=line
-            ) from None
         raise ParseError.of("xml.malformed", f"the XML is not well-formed: {exc.msg}", position=line) from None
-    except ValueError as exc:  # e.g. unicode strings with encoding declarations, bad encodings
+    except ValueError as exc:  # e.g. bad encodings
         raise ParseError.of("xml.malformed", f"the XML cannot be read: {exc}") from None
+    try:
+        root = parser.close()
+    except etree.XMLSyntaxError as exc:
+        line = exc.position[0] if exc.position else None
+        raise ParseError.of(
+            "xml.truncated", f"the XML document ends before it is complete: {exc.msg}", position=line
+        ) from None
     if root is None:
         raise ParseError.of("xml.empty", "the document has no root element")
     docinfo = root.getroottree().docinfo
