@@ -2,7 +2,7 @@
 
 Usage: store_worker.py MODE URL ARCHIVE_ROOT NAME GO_FILE [N]
 Prints "ready", waits until GO_FILE exists, then:
-- claim: claims files 7 at a time and marks each 'done' until none are left; prints the ids.
+- claim: claims files 7 at a time (holding every lease) until none are left; prints the ids.
 - numbers: allocates N control numbers; prints them.
 Output is one JSON list on the last line.
 """
@@ -27,10 +27,8 @@ def main(argv: list[str]) -> None:
             time.sleep(0.005)
         out: list[object] = []
         if mode == "claim":
-            while rows := store.claim_files(name, 7, 300):
-                for row in rows:
-                    store.set_file_state(row.id, "done", worker=name, release=True)
-                    out.append(row.id)
+            while len(out) <= 1000 and (rows := store.claim_files(name, 7, 300)):
+                out.extend(row.id for row in rows)
         elif mode == "numbers":
             out = [store.next_control_number("acme", "out", "isa") for _ in range(count)]
         print(json.dumps(out), flush=True)
