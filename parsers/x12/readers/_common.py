@@ -1,0 +1,208 @@
+"""Small helpers shared by the X12 readers: element access, numbers, dates, parties, product ids.
+
+Rules:
+- Readers never raise for bad values: a value that does not parse becomes ``None`` here, and the
+  validation tables report it with its X12 code.
+- ``Decimal`` for every amount and quantity; N2 (implied two decimals) goes through ``implied``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from parsers.canonical import (
+    Address,
+    AllowanceCharge,
+    Carrier,
+    Contact,
+    DateRef,
+    PaymentTerms,
+    ProductId,
+    Reference,
+    SourceEnvelope,
+    Tax,
+)
+from parsers.x12.stream import TransactionSet, parse_date, parse_time
+
+Segment = list[str]
+_HUNDRED = Decimal(100)
+
+
+def el(seg: Segment, i: int) -> str:
+    """Element ``i`` of a segment, stripped; "" when absent."""
+    return seg[i].strip() if len(seg) > i else ""
+
+
+def opt(seg: Segment, i: int) -> str | None:
+    """Element ``i`` of a segment, stripped; None when absent or empty."""
+    return (seg[i].strip() or None) if len(seg) > i else None
+
+
+def dec(value: str | None) -> Decimal | None:
+    """A decimal (R type) from an element value; None when empty or not a number."""
+    if not value:
+        return None
+    try:
+        d = Decimal(value)
+    except InvalidOperation:
+        return None
+    return d if d.is_finite() else None
+
+
+def implied(value: str | None, places: int = 2) -> Decimal | None:
+    """An implied-decimal number (N2: "12345" -> 123.45); None when empty or not a whole number."""
+    if not value:
+        return None
+    digits = value[1:] if value[:1] in "+-" else value
+    if not digits.isdigit():
+        return None
+    return Decimal(value).scaleb(-places)
+
+
+def integer(value: str | None) -> int | None:
+    """A whole number (N0); None when empty or not a number."""
+    if not value:
+        return None
+    digits = value[1:] if value[:1] == "-" else value
+    return int(value) if digits.isdigit() else None
+
+
+def date(value: str | None) -> dt.date | None:
+    """A DT element as a date; None when empty or invalid."""
+    return parse_date(value) if value else None
+
+
+def time(value: str | None) -> dt.time | None:
+    """A TM element as a time; None when empty or invalid."""
+    return parse_time(value) if value else None
+
+
+def product_ids(seg: Segment, first: int, count: int = 10) -> list[ProductId]:
+    """Product ids from (qualifier, id) element pairs starting at element ``first`` (PO106, IT106, LIN02...)."""
+    out: list[ProductId] = []
+    n = len(seg)
+    for i in range(first, min(first + 2 * count, n - 1), 2):
+        q = seg[i].strip()
+        v = seg[i + 1].strip()
+        if q and v:
+            out.append(ProductId(qualifier=q, value=v))
+    return out
+
+
+def reference(seg: Segment) -> Reference | None:
+    """A REF (or N9) segment as a Reference; None without a qualifier."""
+    q = el(seg, 1)
+    if not q:
+        return None
+    return Reference(qualifier=q, value=opt(seg, 2), description=opt(seg, 3))
+
+
+def date_ref(seg: Segment) -> DateRef | None:
+    """A DTM segment as a DateRef; None without a qualifier."""
+    q = el(seg, 1)
+    if not q:
+        return None
+    return DateRef(qualifier=q, date=date(opt(seg, 2)), time=time(opt(seg, 3)))
+
+
+def terms(seg: Segment) -> PaymentTerms:
+    """An ITD segment as PaymentTerms."""
+    return PaymentTerms(type_code=opt(seg, 1), basis_date_code=opt(seg, 2), discount_percent=dec(opt(seg, 3)),
+                        discount_due_date=date(opt(seg, 4)), discount_days=integer(opt(seg, 5)),
+                        net_due_date=date(opt(seg, 6)), net_days=integer(opt(seg, 7)),
+                        discount_amount=implied(opt(seg, 8)), description=opt(seg, 12))
+
+
+def carrier_td5(seg: Segment) -> Carrier:
+    """A TD5 segment as a Carrier."""
+    return Carrier(routing_sequence=opt(seg, 1), id_qualifier=opt(seg, 2), id=opt(seg, 3), transport_method=opt(seg, 4),
+                   routing=opt(seg, 5), service_level=opt(seg, 12))
+
+
+def allowance_charge(seg: Segment) -> AllowanceCharge | None:
+    """A SAC segment as an AllowanceCharge (SAC05 has two implied decimals); None for a bad SAC01."""
+    ind = el(seg, 1)
+    if ind not in ("A", "C", "N"):
+        return None
+    return AllowanceCharge(indicator=ind, code=opt(seg, 2), amount=implied(opt(seg, 5)), percent=dec(opt(seg, 7)),
+                           rate=dec(opt(seg, 8)), quantity=dec(opt(seg, 10)), description=opt(seg, 15))
+
+
+def tax(seg: Segment) -> Tax:
+    """A TXI segment as a Tax."""
+    return Tax(type_code=opt(seg, 1), amount=dec(opt(seg, 2)), percent=dec(opt(seg, 3)))
+
+
+def contact(seg: Segment) -> Contact:
+    """A PER segment as a Contact (TE phone, EM email, FX fax among PER03..PER08)."""
+    found: dict[str, str] = {}
+    for i in (3, 5, 7):
+        q, v = el(seg, i), el(seg, i + 1)
+        if q and v and q not in found:
+            found[q] = v
+    return Contact(function_code=opt(seg, 1), name=opt(seg, 2), phone=found.get("TE"), email=found.get("EM"),
+                   fax=found.get("FX"))
+
+
+class PartyBuilder:
+    """Accumulates one N1 loop (N1, N2, N3, N4, PER) into Party keyword arguments."""
+
+    __slots__ = ("contacts", "fields", "lines", "place")
+
+    def __init__(self, n1: Segment) -> None:
+        self.fields: dict[str, Any] = {"role": el(n1, 1), "name": opt(n1, 2), "id_qualifier": opt(n1, 3),
+                                       "id": opt(n1, 4)}
+        self.lines: list[str] = []
+        self.place: dict[str, str | None] = {}
+        self.contacts: list[Contact] = []
+
+    def add(self, seg: Segment) -> bool:
+        """Take N2/N3/N4/PER of this party; False when the segment is not a party detail."""
+        sid = seg[0]
+        if sid == "N3":
+            self.lines.extend(v.strip() for v in seg[1:3] if v.strip())
+        elif sid == "N4":
+            self.place = {"city": opt(seg, 1), "state": opt(seg, 2), "postal_code": opt(seg, 3), "country": opt(seg, 4)}
+        elif sid == "N2":
+            if not self.fields["name"]:
+                self.fields["name"] = opt(seg, 1)
+        elif sid == "PER":
+            self.contacts.append(contact(seg))
+        else:
+            return False
+        return True
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``Party``."""
+        out = dict(self.fields)
+        if self.lines or self.place:
+            out["address"] = Address(lines=self.lines, **self.place)
+        if self.contacts:
+            out["contacts"] = self.contacts
+        return out
+
+
+def source_envelope(ts: TransactionSet) -> SourceEnvelope:
+    """The SourceEnvelope of a transaction set: ISA ids, GS ids and versions, ST ids."""
+    ich, grp = ts.interchange, ts.group
+    return SourceEnvelope(
+        format="x12",
+        sender_qualifier=ich.sender_qualifier if ich else None,
+        sender_id=ich.sender_id if ich else None,
+        receiver_qualifier=ich.receiver_qualifier if ich else None,
+        receiver_id=ich.receiver_id if ich else None,
+        interchange_control_number=ich.control_number if ich else None,
+        interchange_date=ich.date if ich else None,
+        interchange_time=ich.time if ich else None,
+        usage_indicator=ich.usage_indicator if ich else None,
+        group_sender_id=grp.sender_code or None if grp else None,
+        group_receiver_id=grp.receiver_code or None if grp else None,
+        functional_id_code=grp.functional_id_code or None if grp else None,
+        group_control_number=grp.control_number or None if grp else None,
+        version=ts.version or None,
+        transaction_set_id=ts.id or None,
+        transaction_set_control_number=ts.control_number or None,
+        implementation_reference=ts.implementation_reference,
+    )

@@ -1,0 +1,142 @@
+"""850 purchase order -> ``PurchaseOrder``: BEG, CUR, REF, PER, ITD, DTM, TD5, N9/MSG, N1 loops, PO1 lines, CTT, AMT."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from parsers.canonical import AllowanceCharge, DateRef, LineItem, Party, PaymentTerms, PurchaseOrder, Reference, Tax
+from parsers.issues import Issue
+from parsers.x12.readers._common import (
+    PartyBuilder,
+    allowance_charge,
+    carrier_td5,
+    date,
+    date_ref,
+    dec,
+    el,
+    integer,
+    opt,
+    product_ids,
+    reference,
+    source_envelope,
+    tax,
+    terms,
+)
+from parsers.x12.readers.totals import check_totals
+from parsers.x12.stream import TransactionSet
+
+_HEADER, _PARTY, _LINE, _SUMMARY = range(4)
+
+
+def read_850(ts: TransactionSet) -> tuple[PurchaseOrder, list[Issue]]:
+    """Read an 850 into a PurchaseOrder, with the issues only the reader can see (CTT totals)."""
+    head: dict[str, Any] = {}
+    refs: list[Reference] = []
+    dates: list[DateRef] = []
+    pay: list[PaymentTerms] = []
+    parties: list[Party] = []
+    sacs: list[AllowanceCharge] = []
+    taxes: list[Tax] = []
+    notes: list[str] = []
+    lines: list[LineItem] = []
+    line: dict[str, Any] | None = None
+    party: PartyBuilder | None = None
+    ctx = _HEADER
+    ctt_pos = 0
+    po1_count = 0
+    qty_sum = Decimal(0)
+
+    def close_party() -> None:
+        nonlocal party
+        if party is not None:
+            if ctx != _LINE:
+                parties.append(Party(**party.kwargs()))
+            party = None
+
+    def close_line() -> None:
+        nonlocal line
+        if line is not None:
+            lines.append(LineItem(**line))
+            line = None
+
+    for pos, seg in enumerate(ts.segments, 1):
+        sid = seg[0]
+        if party is not None and sid in ("N2", "N3", "N4", "PER") and party.add(seg):
+            continue
+        if sid == "PO1":
+            close_party()
+            close_line()
+            ctx = _LINE
+            po1_count += 1
+            qty = dec(opt(seg, 2))
+            if qty is not None:
+                qty_sum += qty
+            line = {"line_number": opt(seg, 1), "quantity": qty, "unit_of_measure": opt(seg, 3),
+                    "unit_price": dec(opt(seg, 4)), "price_basis": opt(seg, 5), "product_ids": product_ids(seg, 6),
+                    "dates": [], "references": [], "allowances_charges": [], "taxes": []}
+        elif sid == "N1":
+            close_party()
+            party = PartyBuilder(seg)
+        elif sid == "BEG":
+            head.update(po_number=el(seg, 3), purpose_code=opt(seg, 1), order_type=opt(seg, 2),
+                        release_number=opt(seg, 4), order_date=date(opt(seg, 5)), contract_number=opt(seg, 6))
+        elif sid == "REF":
+            r = reference(seg)
+            if r is not None and party is None:
+                (line["references"] if line is not None else refs).append(r)
+        elif sid == "DTM":
+            d = date_ref(seg)
+            if d is not None and party is None:
+                (line["dates"] if line is not None else dates).append(d)
+        elif sid == "SCH" and line is not None:
+            q = el(seg, 5)
+            if q:
+                line["dates"].append(date_ref(["DTM", q, el(seg, 6), el(seg, 7)]))
+        elif sid == "PID":
+            desc = opt(seg, 5)
+            if desc and line is not None:
+                line["description"] = f"{line['description']} {desc}" if line.get("description") else desc
+        elif sid == "PO4" and line is not None:
+            line.update(pack=dec(opt(seg, 1)), size=dec(opt(seg, 2)), size_unit=opt(seg, 3))
+        elif sid == "SAC":
+            ac = allowance_charge(seg)
+            if ac is not None:
+                (line["allowances_charges"] if line is not None else sacs).append(ac)
+        elif sid == "TXI":
+            (line["taxes"] if line is not None else taxes).append(tax(seg))
+        elif sid == "CUR" and line is None:
+            head["currency"] = opt(seg, 2)
+        elif sid == "ITD":
+            pay.append(terms(seg))
+        elif sid == "TD5" and line is None and "carrier" not in head:
+            head["carrier"] = carrier_td5(seg)
+        elif sid == "N9":
+            r = reference(seg)
+            if r is not None and line is None:
+                refs.append(r)
+        elif sid in ("MSG", "NTE"):
+            text = opt(seg, 1 if sid == "MSG" else 2)
+            if text:
+                notes.append(text)
+        elif sid == "CTT":
+            close_party()
+            close_line()
+            ctx = _SUMMARY
+            ctt_pos = pos
+            head.update(line_count=integer(opt(seg, 1)), hash_total=dec(opt(seg, 2)))
+        elif sid == "AMT":
+            if line is not None:
+                line["amount"] = dec(opt(seg, 2))
+            elif el(seg, 1) == "TT" or (ctx == _SUMMARY and "total_amount" not in head):
+                head["total_amount"] = dec(opt(seg, 2))
+        elif sid == "SE":
+            close_party()
+            close_line()
+    close_party()
+    close_line()
+    head.setdefault("po_number", "")
+    doc = PurchaseOrder(**head, references=refs, dates=dates, terms=pay, parties=parties, allowances_charges=sacs,
+                        taxes=taxes, notes=notes, lines=lines, source=source_envelope(ts))
+    issues = check_totals(doc.line_count, doc.hash_total, po1_count, qty_sum, ctt_pos, "PO1")
+    return doc, issues

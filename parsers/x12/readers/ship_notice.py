@@ -1,0 +1,300 @@
+"""856 ship notice -> ``ShipNotice``: the HL tree built from HL01/HL02 ids (any order), S/O/T/P/I levels.
+
+Rules:
+- Every HL opens a level; the segments after it (until the next HL) belong to that level.
+- The tree is built from HL01 (id) and HL02 (parent id), not from the order of the segments, so
+  children may come before their parents. An unknown parent, a repeated HL01 or a cycle is an
+  error on HL02 / HL01 (AK4 code 7) and the level hangs under the shipment.
+- Items (I) may sit under an order (O), a pack (P) or a tare (T); packs under a tare or an order;
+  an item or pack without any order ancestor goes into an order without a PO number.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from parsers.canonical import (
+    Carrier,
+    DateRef,
+    OrderLevel,
+    PackLevel,
+    Party,
+    ProductId,
+    Reference,
+    ShipNotice,
+    ShippedItem,
+)
+from parsers.issues import Issue, Level, error
+from parsers.x12.readers._common import (
+    PartyBuilder,
+    Segment,
+    carrier_td5,
+    date,
+    date_ref,
+    dec,
+    el,
+    integer,
+    opt,
+    product_ids,
+    reference,
+    source_envelope,
+    time,
+)
+from parsers.x12.readers.totals import check_totals
+from parsers.x12.stream import TransactionSet
+
+_TRACKING_REFS = frozenset({"2I", "CN", "PRO"})
+
+
+class _Level:
+    """One HL with its segments, parent id and built children."""
+
+    __slots__ = ("children", "code", "hl_id", "parent_id", "position", "segments")
+
+    def __init__(self, hl: Segment, position: int) -> None:
+        self.hl_id = el(hl, 1)
+        self.parent_id = el(hl, 2)
+        self.code = el(hl, 3)
+        self.position = position
+        self.segments: list[Segment] = []
+        self.children: list[_Level] = []
+
+
+def _hl_issue(msg: str, position: int, element: int, value: str, ref: str) -> Issue:
+    return error("x12.hl.structure", msg, level=Level.ELEMENT, segment="HL", position=position, element=element,
+                 x12_code="7", reference_number=ref, value=value[:99])
+
+
+def _parties(segments: list[Segment]) -> list[Party]:
+    out: list[Party] = []
+    party: PartyBuilder | None = None
+    for seg in segments:
+        if seg[0] == "N1":
+            if party is not None:
+                out.append(Party(**party.kwargs()))
+            party = PartyBuilder(seg)
+        elif party is not None and not party.add(seg) and seg[0] != "REF":
+            out.append(Party(**party.kwargs()))
+            party = None
+    if party is not None:
+        out.append(Party(**party.kwargs()))
+    return out
+
+
+def _own_refs(segments: list[Segment]) -> list[Reference]:
+    """REF segments of a level that are not inside its N1 loops."""
+    out: list[Reference] = []
+    in_party = False
+    for seg in segments:
+        sid = seg[0]
+        if sid == "N1":
+            in_party = True
+        elif sid == "REF" and not in_party:
+            r = reference(seg)
+            if r is not None:
+                out.append(r)
+        elif sid not in ("N2", "N3", "N4", "PER", "REF"):
+            in_party = False
+    return out
+
+
+def _dates(segments: list[Segment]) -> list[DateRef]:
+    return [d for seg in segments if seg[0] == "DTM" and (d := date_ref(seg)) is not None]
+
+
+def _item(level: _Level) -> ShippedItem:
+    f: dict[str, Any] = {"product_ids": [], "references": _own_refs(level.segments), "dates": _dates(level.segments)}
+    ids: list[ProductId] = f["product_ids"]
+    for seg in level.segments:
+        sid = seg[0]
+        if sid == "LIN":
+            f["line_number"] = opt(seg, 1)
+            ids.extend(product_ids(seg, 2, 15))
+        elif sid == "SN1":
+            if not f.get("line_number"):
+                f["line_number"] = opt(seg, 1)
+            f.update(quantity_shipped=dec(opt(seg, 2)), unit_of_measure=opt(seg, 3), quantity_ordered=dec(opt(seg, 5)),
+                     ordered_unit_of_measure=opt(seg, 6))
+        elif sid == "PO4":
+            f.update(pack=dec(opt(seg, 1)), size=dec(opt(seg, 2)), size_unit=opt(seg, 3))
+        elif sid == "PID":
+            desc = opt(seg, 5)
+            if desc:
+                f["description"] = f"{f['description']} {desc}" if f.get("description") else desc
+    return ShippedItem(**f)
+
+
+def _pack(level: _Level, items: list[ShippedItem], packs: list[PackLevel]) -> PackLevel:
+    f: dict[str, Any] = {"hl_code": "T" if level.code == "T" else "P", "marks": [], "items": items, "packs": packs}
+    for seg in level.segments:
+        sid = seg[0]
+        if sid == "MAN":
+            q, v = el(seg, 1), opt(seg, 2)
+            if q == "GM" and v and "sscc" not in f:
+                f["sscc"] = v
+            elif q:
+                f["marks"].append(Reference(qualifier=q, value=v))
+        elif sid == "PO4":
+            f.update(packaging_code=opt(seg, 4) or f.get("packaging_code"), weight=dec(opt(seg, 6)),
+                     weight_unit=opt(seg, 7))
+        elif sid == "TD1":
+            f["packaging_code"] = opt(seg, 1) or f.get("packaging_code")
+            if opt(seg, 7):
+                f.update(weight=dec(opt(seg, 7)), weight_unit=opt(seg, 8))
+    return PackLevel(**f)
+
+
+def _order(level: _Level | None) -> dict[str, Any]:
+    f: dict[str, Any] = {"packs": [], "items": [], "references": [], "parties": []}
+    if level is None:
+        return f
+    f["references"] = _own_refs(level.segments)
+    f["parties"] = _parties(level.segments)
+    for seg in level.segments:
+        if seg[0] == "PRF":
+            f.update(po_number=opt(seg, 1), release_number=opt(seg, 2), po_date=date(opt(seg, 4)))
+    for r in f["references"]:
+        if r.qualifier == "IV" and r.value:
+            f["invoice_number"] = r.value
+            break
+    return f
+
+
+def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
+    """Read an 856 into a ShipNotice, with the HL tree and CTT issues only the reader can see."""
+    issues: list[Issue] = []
+    head: dict[str, Any] = {}
+    header_segments: list[Segment] = []
+    levels: list[_Level] = []
+    current: _Level | None = None
+    ctt_pos = 0
+    line_count: int | None = None
+    for pos, seg in enumerate(ts.segments, 1):
+        sid = seg[0]
+        if sid == "HL":
+            current = _Level(seg, pos)
+            levels.append(current)
+        elif sid == "BSN":
+            head.update(purpose_code=opt(seg, 1), shipment_id=el(seg, 2), notice_date=date(opt(seg, 3)),
+                        notice_time=time(opt(seg, 4)), structure_code=opt(seg, 5))
+        elif sid == "CTT":
+            ctt_pos = pos
+            line_count = integer(opt(seg, 1))
+            current = None
+        elif sid in ("ST", "SE"):
+            continue
+        elif current is not None:
+            current.segments.append(seg)
+        else:
+            header_segments.append(seg)
+
+    # ---- the tree, from ids
+    by_id: dict[str, _Level] = {}
+    for lv in levels:
+        if lv.hl_id in by_id:
+            issues.append(_hl_issue(f"HL01 id {lv.hl_id!r} is used twice", lv.position, 1, lv.hl_id, "628"))
+            continue
+        by_id[lv.hl_id] = lv
+    roots: list[_Level] = []
+    for lv in levels:
+        if by_id.get(lv.hl_id) is not lv:
+            continue
+        parent = by_id.get(lv.parent_id) if lv.parent_id else None
+        if lv.parent_id and parent is None:
+            issues.append(_hl_issue(f"HL02 parent id {lv.parent_id!r} of HL {lv.hl_id} does not exist", lv.position, 2,
+                                    lv.parent_id, "734"))
+        # cycle check: walk up from the parent
+        seen = {lv.hl_id}
+        p = parent
+        while p is not None:
+            if p.hl_id in seen:
+                issues.append(_hl_issue(f"HL {lv.hl_id}: parent chain loops back on itself", lv.position, 2,
+                                        lv.parent_id, "734"))
+                parent = None
+                break
+            seen.add(p.hl_id)
+            p = by_id.get(p.parent_id) if p.parent_id else None
+        (parent.children if parent is not None else roots).append(lv)
+
+    # ---- shipment level: header segments + every S level
+    ship_segments = list(header_segments)
+    for lv in levels:
+        if lv.code == "S":
+            ship_segments.extend(lv.segments)
+    carrier: Carrier | None = None
+    tracking: list[str] = []
+    for seg in ship_segments:
+        sid = seg[0]
+        if sid == "TD1" and "packaging_code" not in head:
+            head.update(packaging_code=opt(seg, 1), lading_quantity=dec(opt(seg, 2)), gross_weight=dec(opt(seg, 7)),
+                        weight_unit=opt(seg, 8))
+        elif sid == "TD5" and carrier is None:
+            carrier = carrier_td5(seg)
+        elif sid == "DTM":
+            q, d = el(seg, 1), date(opt(seg, 2))
+            if q == "011" and "ship_date" not in head:
+                head["ship_date"] = d
+            elif q in ("017", "067") and "estimated_delivery_date" not in head:
+                head["estimated_delivery_date"] = d
+    refs = _own_refs(ship_segments)
+    for r in refs:
+        if r.qualifier in _TRACKING_REFS and r.value:
+            tracking.append(r.value)
+
+    # ---- orders, packs, items
+    orders: list[OrderLevel] = []
+
+    def build_pack(lv: _Level, order_fields: dict[str, Any]) -> PackLevel:
+        items: list[ShippedItem] = []
+        packs: list[PackLevel] = []
+        for ch in lv.children:
+            if ch.code == "I":
+                items.append(_item(ch))
+            elif ch.code in ("P", "T"):
+                packs.append(build_pack(ch, order_fields))
+            elif ch.code == "O":  # order under a pack (S/T/P/O/I): keep the order, with its items
+                emit_order(ch)
+        return _pack(lv, items, packs)
+
+    def fill(lv: _Level, order_fields: dict[str, Any]) -> None:
+        for ch in lv.children:
+            if ch.code == "I":
+                order_fields["items"].append(_item(ch))
+            elif ch.code in ("P", "T"):
+                order_fields["packs"].append(build_pack(ch, order_fields))
+            elif ch.code == "O":
+                emit_order(ch)
+            else:
+                fill(ch, order_fields)
+
+    def emit_order(lv: _Level) -> None:
+        f = _order(lv)
+        fill(lv, f)
+        orders.append(OrderLevel(**f))
+
+    loose = _order(None)
+
+    def walk(lv: _Level) -> None:
+        if lv.code == "O":
+            emit_order(lv)
+        elif lv.code == "I":
+            loose["items"].append(_item(lv))
+        elif lv.code in ("P", "T"):
+            loose["packs"].append(build_pack(lv, loose))
+        else:
+            for ch in lv.children:
+                walk(ch)
+
+    for root in roots:
+        walk(root)
+    if loose["items"] or loose["packs"]:
+        orders.append(OrderLevel(**loose))
+
+    head.setdefault("shipment_id", "")
+    doc = ShipNotice(**head, parties=_parties(ship_segments), references=refs, dates=_dates(ship_segments),
+                     carrier=carrier, tracking_numbers=tracking, orders=orders, line_count=line_count,
+                     source=source_envelope(ts))
+    item_count = sum(1 for lv in levels if lv.code == "I")
+    issues += check_totals(line_count, None, len(levels), Decimal(0), ctt_pos, "HL", also_accept=item_count)
+    return doc, issues
