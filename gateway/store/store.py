@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Engine, Table, and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -57,6 +57,9 @@ from gateway.store.schema import (
     outbox,
 )
 from inbox.base import LandingReceipt, RawDocument
+
+if TYPE_CHECKING:
+    from inbox.base import Alerter, Lander
 
 Clock = Callable[[], dt.datetime]
 Detail = str | Mapping[str, Any] | None
@@ -736,3 +739,10 @@ def _parse_detail(text: str | None) -> Any:
     except ValueError:
         return text
     return value if isinstance(value, dict | list) else text
+
+
+if TYPE_CHECKING:
+
+    def _implements_inbox_protocols(store: Store) -> tuple[Lander, Alerter]:
+        """mypy checks here that Store is an inbox Lander and Alerter."""
+        return store, store

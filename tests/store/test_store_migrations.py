@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,27 @@ def test_urls_are_normalised_or_refused() -> None:
         normalize_url("sqlite://")
     with pytest.raises(ValueError, match="unsupported"):
         normalize_url("mysql://u@h/db")
+
+
+def test_workers_starting_together_migrate_once(store_url: str) -> None:
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def start_worker() -> None:
+        start.wait()
+        try:
+            migrate(store_url)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start_worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    engine = make_engine(store_url)
+    try:
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
