@@ -102,10 +102,14 @@ def read_fa(ts: TransactionSet, ack_type: Literal["997", "999"]) -> tuple[Functi
 
 def read_ta1(seg: list[str]) -> InterchangeAck:
     """Read a TA1 segment (``["TA1", TA101, ..., TA105]``) into an InterchangeAck; ParseError when unusable."""
-    if not seg or seg[0] != "TA1" or len(seg) < 6:
+    if not seg or seg[0] != "TA1" or len(seg) < 5:
         raise ParseError.of("x12.ta1.short", f"TA1 needs 5 elements, got {max(len(seg) - 1, 0)}",
                             level=Level.INTERCHANGE, segment="TA1")
     status = el(seg, 4)
+    note = el(seg, 5) or ("000" if status == "A" else "")  # real partners drop TA105 when all is well
+    if not note:
+        raise ParseError.of("x12.ta1.note_code", f"TA105 note code is missing for status {status!r}",
+                            level=Level.INTERCHANGE, segment="TA1", element=5)
     if status not in ("A", "E", "R"):
         raise ParseError.of("x12.ta1.status", f"TA104 acknowledgment code {status!r} must be A, E or R",
                             level=Level.INTERCHANGE, segment="TA1", element=4, value=status[:20])
@@ -114,4 +118,4 @@ def read_ta1(seg: list[str]) -> InterchangeAck:
         raise ParseError.of("x12.ta1.control_number", "TA101 interchange control number is empty",
                             level=Level.INTERCHANGE, segment="TA1", element=1)
     return InterchangeAck(control_number=control, interchange_date=date(opt(seg, 2)),
-                          interchange_time=time(opt(seg, 3)), status=_STATUSES[status], note_code=el(seg, 5))
+                          interchange_time=time(opt(seg, 3)), status=_STATUSES[status], note_code=note)
