@@ -228,8 +228,7 @@ class AlertMailer:
             who = f"partner {group}" + (f" ({profile.name})" if profile.name else "")
         first = min(a.created_at for a in rows)
         last = max(a.last_seen_at for a in rows)
-        noun = "alert" if len(rows) == 1 else "alerts"
-        lines = [f"{len(rows)} {noun} for {who}, raised between {_when(first)} and {_when(last)}.", ""]
+        lines = [f"{_count(len(rows))} for {who}, raised between {_when(first)} and {_when(last)}.", ""]
         for n, alert in enumerate(rows, 1):
             seen = (f" — seen {alert.repeats} times (first {_when(alert.created_at)}, last {_when(alert.last_seen_at)})"
                     if alert.repeats > 1 else "")
@@ -300,14 +299,20 @@ class AlertMailer:
     def _describe(self, exc: BaseException) -> str:
         """One line saying what went wrong with the SMTP server, in words."""
         server = f"SMTP server {self.smtp.host}:{self.smtp.port}"
+        connecting = isinstance(exc, aiosmtplib.SMTPConnectError) and not isinstance(exc, aiosmtplib.SMTPTimeoutError)
+        if connecting and isinstance(exc.__cause__, OSError):
+            exc = exc.__cause__  # aiosmtplib's wrapper repeats host and port; the cause says what happened
         detail = _one_line(str(exc)) or type(exc).__name__
         if isinstance(exc, AlertConfigError):
             return f"cannot send alerts: {exc}"
+        if isinstance(exc, ssl.SSLError):
+            reason = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or detail
+            return f"TLS with {server} failed ({self.smtp.security}): {_one_line(str(reason))} [{detail}]"
         if isinstance(exc, aiosmtplib.SMTPConnectTimeoutError):
             return f"{server} did not answer within {self.smtp.timeout_seconds:g}s (connect timeout)"
         if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
             return f"{server} timed out after {self.smtp.timeout_seconds:g}s: {detail}"
-        if isinstance(exc, aiosmtplib.SMTPConnectError):
+        if connecting:
             return f"cannot connect to {server}: {detail}"
         if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
             return f"{server} closed the connection: {detail}"
@@ -319,8 +324,6 @@ class AlertMailer:
             return f"{server} refused every recipient: {refused}"
         if isinstance(exc, aiosmtplib.SMTPResponseException):
             return f"{server} answered {exc.code} {_one_line(exc.message)}"
-        if isinstance(exc, ssl.SSLError):
-            return f"TLS with {server} failed ({self.smtp.security}): {detail}"
         if isinstance(exc, aiosmtplib.SMTPException):
             return f"SMTP error with {server}: {detail}"
         return f"cannot talk to {server}: {type(exc).__name__}: {detail}"
@@ -335,8 +338,8 @@ class AlertMailer:
     def _sent(self, digest: Digest, refused: dict[str, aiosmtplib.SMTPResponse]) -> int:
         """Record a digest as sent; returns how many alerts it carried."""
         self.store.mark_alert_sent(digest.alert_ids, digest_id=digest.digest_id)
-        log.info("alerts: sent digest %s for %s (%d alerts) to %s", digest.digest_id, digest.group,
-                 len(digest.alerts), ", ".join(digest.recipients))
+        log.info("alerts: sent digest %s for %s (%s) to %s", digest.digest_id, digest.group,
+                 _count(len(digest.alerts)), ", ".join(digest.recipients))
         if refused:
             log.warning("alerts: digest %s was refused for %s", digest.digest_id,
                         "; ".join(f"{addr} ({r.code} {_one_line(r.message)})" for addr, r in refused.items()))
@@ -347,7 +350,7 @@ class AlertMailer:
         """Record a failed attempt for these alerts and log it."""
         when = retry_at or self._retry_at(max((a.attempts for a in rows), default=0), now)
         self.store.mark_alert_failed([a.id for a in rows], error, when)
-        log.warning("alerts: could not send %d alerts for %s: %s; next try at %s", len(rows), group, error,
+        log.warning("alerts: could not send %s for %s: %s; next try at %s", _count(len(rows)), group, error,
                     _when(when))
 
 
@@ -364,6 +367,11 @@ def _address(raw: str) -> str | None:
 def _one_line(text: str) -> str:
     """Text with control characters dropped and every run of whitespace made one space."""
     return _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
+
+
+def _count(n: int) -> str:
+    """``1 alert``, ``3 alerts``."""
+    return f"{n} alert" if n == 1 else f"{n} alerts"
 
 
 def _when(moment: dt.datetime) -> str:

@@ -140,3 +140,12 @@ class AckExpectation:
     status: str
     detail: str | None
     updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ControlAllocation:
+    """The control numbers one outbound interchange got: ISA13, GS06 and its ST02s in order."""
+
+    isa13: int
+    gs06: int
+    st_numbers: list[int]

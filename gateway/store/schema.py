@@ -179,6 +179,19 @@ control_numbers = Table(
     PrimaryKeyConstraint("partner_id", "direction", "kind"),
 )
 
+control_allocations = Table(
+    "control_allocations",
+    metadata,
+    Column("key", Text, primary_key=True),  # what the numbers are for, e.g. ack:<file>:<n>:<ISA13>
+    Column("partner_id", PARTNER, nullable=False),
+    Column("direction", String(3), nullable=False),
+    Column("isa13", BigInteger, nullable=False),
+    Column("gs06", BigInteger, nullable=False),
+    Column("st_first", BigInteger, nullable=False),
+    Column("st_count", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
 outbox = Table(
     "outbox",
     metadata,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,6 +38,7 @@ from gateway.store.migrate import migrate_engine
 from gateway.store.rows import (
     AckExpectation,
     AlertRow,
+    ControlAllocation,
     ControlKind,
     DedupLayer,
     Direction,
@@ -49,6 +51,7 @@ from gateway.store.schema import (
     ALERT_OPEN,
     acks_expected,
     alerts,
+    control_allocations,
     control_numbers,
     dedup_keys,
     documents,
@@ -118,6 +121,7 @@ class Store:
         self.engine = engine
         self.archive = archive
         self._clock = clock
+        self._local = threading.local()
 
     @classmethod
     def open(cls, url: str, archive_root: Path, *, clock: Clock = utc_now, migrate: bool = True) -> Store:
@@ -157,14 +161,38 @@ class Store:
         return value
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run every store call in this thread inside ONE write transaction (one commit, one fsync).
+
+        For batches: all the calls commit together or not at all. Nested use joins the outer one.
+        """
+        if getattr(self._local, "conn", None) is not None:
+            yield
+            return
+        with self.engine.begin() as conn:
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                self._local.conn = None
+
+    @contextmanager
     def _write(self) -> Iterator[Connection]:
         """A write transaction (BEGIN IMMEDIATE on SQLite), committed on success."""
+        shared = getattr(self._local, "conn", None)
+        if shared is not None:
+            yield shared
+            return
         with self.engine.begin() as conn:
             yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         """A read-only transaction (deferred BEGIN on SQLite: never waits for writers)."""
+        shared = getattr(self._local, "conn", None)
+        if shared is not None:
+            yield shared
+            return
         with self.engine.connect() as conn:
             conn.execution_options(**{READ_ONLY: True})
             with conn.begin():
@@ -312,10 +340,11 @@ class Store:
         return None if row is None else from_mapping(FileRow, row)
 
     def find_files(self, *, state: str | None = None, partner_id: str | None = None,
-                   sha256: str | None = None, limit: int = 1000) -> list[FileRow]:
+                   sha256: str | None = None, parent_id: str | None = None, limit: int = 1000) -> list[FileRow]:
         """Files matching all the given filters, oldest first."""
         query = select(files).order_by(files.c.id).limit(limit)
-        for column, value in (("state", state), ("partner_id", partner_id), ("sha256", sha256)):
+        for column, value in (("state", state), ("partner_id", partner_id), ("sha256", sha256),
+                              ("parent_id", parent_id)):
             if value is not None:
                 query = query.where(files.c[column] == value)
         with self._read() as conn:
@@ -520,6 +549,33 @@ class Store:
                     value = conn.execute(bump).scalar_one()
         return int(value)
 
+    def allocate_control_numbers(self, partner_id: str, direction: Direction, key: str, *,
+                                 sets: int = 1) -> ControlAllocation:
+        """ISA13, GS06 and ``sets`` ST02 numbers for one outbound interchange, allocated once per ``key``.
+
+        Asking again with the same key (a retry after a crash) returns the same numbers, so no
+        number is ever skipped or used twice. The counters and the allocation commit together.
+        """
+        key = bounded(key, DEDUP_KEY_MAX)
+        with self.transaction(), self._write() as conn:
+            found = conn.execute(select(control_allocations).where(control_allocations.c.key == key)).mappings().first()
+            row: dict[str, Any] | None = dict(found) if found is not None else None
+            if row is None:
+                isa13 = self.next_control_number(partner_id, direction, "isa")
+                gs06 = self.next_control_number(partner_id, direction, "gs")
+                st_first = 0
+                for i in range(max(sets, 0)):
+                    n = self.next_control_number(partner_id, direction, "st", maximum=9999)
+                    st_first = n if i == 0 else st_first
+                values: dict[str, Any] = {"key": key, "partner_id": partner_id, "direction": direction, "isa13": isa13,
+                          "gs06": gs06, "st_first": st_first, "st_count": max(sets, 0), "created_at": self.now()}
+                conn.execute(control_allocations.insert().values(**values))
+                row = values
+        assert row is not None
+        first, count = int(row["st_first"]), int(row["st_count"])
+        st_numbers = [((first - 1 + i) % 9999) + 1 for i in range(count)]
+        return ControlAllocation(int(row["isa13"]), int(row["gs06"]), st_numbers)
+
     def seed_control_number(self, partner_id: str, direction: Direction, kind: ControlKind, last_value: int) -> None:
         """Set the last used control number (taking over from another system); the next is last_value + 1."""
         now = self.now()
@@ -594,9 +650,12 @@ class Store:
                                     values=values, detail={"error": error})
 
     def find_outbox(self, *, state: str | None = None, kind: str | None = None,
-                    document_id: str | None = None, limit: int = 1000) -> list[OutboxRow]:
-        """Outbox messages matching all the given filters, oldest first."""
+                    document_id: str | None = None, key_prefix: str | None = None,
+                    limit: int = 1000) -> list[OutboxRow]:
+        """Outbox messages matching all the given filters (``key_prefix`` on the idempotency key), oldest first."""
         query = select(outbox).order_by(outbox.c.id).limit(limit)
+        if key_prefix is not None:
+            query = query.where(outbox.c.idempotency_key.startswith(key_prefix, autoescape=True))
         for column, value in (("state", state), ("kind", kind), ("document_id", document_id)):
             if value is not None:
                 query = query.where(outbox.c[column] == value)

@@ -63,3 +63,27 @@ def test_seed_continues_from_another_system(store: Store) -> None:
 def test_empty_range_is_refused(store: Store) -> None:
     with pytest.raises(StoreError, match="empty"):
         store.next_control_number("acme", "out", "isa", start=10, maximum=5)
+
+
+def test_allocation_by_key_is_idempotent_and_gap_free(store_url: str, archive_root: Path) -> None:
+    """A retry under the same key gets the same numbers; new keys continue without a gap."""
+    with Store.open(store_url, archive_root) as store:
+        first = store.allocate_control_numbers("acme", "out", "ack:file1:1", sets=3)
+        again = store.allocate_control_numbers("acme", "out", "ack:file1:1", sets=3)
+        second = store.allocate_control_numbers("acme", "out", "ack:file2:1", sets=2)
+    assert first == again
+    assert (first.isa13, first.gs06, first.st_numbers) == (1, 1, [1, 2, 3])
+    assert (second.isa13, second.gs06, second.st_numbers) == (2, 2, [4, 5])
+    with Store.open(store_url, archive_root) as store:  # survives a restart
+        assert store.allocate_control_numbers("acme", "out", "ack:file1:1", sets=3) == first
+        assert store.allocate_control_numbers("acme", "out", "ack:file3:1", sets=1).isa13 == 3
+
+
+def test_transaction_commits_all_or_nothing(store_url: str, archive_root: Path) -> None:
+    """Calls inside Store.transaction() share one commit: an error rolls all of them back."""
+    with Store.open(store_url, archive_root) as store:
+        with pytest.raises(RuntimeError), store.transaction():
+            store.next_control_number("acme", "out", "gs")
+            store.next_control_number("acme", "out", "gs")
+            raise RuntimeError("boom")
+        assert store.next_control_number("acme", "out", "gs") == 1

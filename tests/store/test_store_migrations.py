@@ -16,7 +16,7 @@ from gateway.store.migrate import current_revision, head_revision
 from gateway.store.schema import metadata
 
 TABLES = {"files", "documents", "events", "dedup_keys", "control_numbers", "outbox", "alerts",
-          "acks_expected", "alembic_version"}
+          "acks_expected", "control_allocations", "alembic_version"}
 
 
 def test_migrate_twice_is_a_noop(store_url: str) -> None:

@@ -1,0 +1,161 @@
+"""The composition root: one object that wires config, store, pipeline, delivery and sources together."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gateway.config import GatewayConfig
+from gateway.delivery import DeliveryWorker
+from gateway.pipeline import FileOutcome, Pipeline
+from gateway.store import Store
+from inbox.base import LandingReceipt, RawDocument
+from inbox.sources.folder import FolderWatcher
+from partners.directory import PartnerDirectory
+from partners.profile import FolderTransport, SftpTransport
+
+log = logging.getLogger(__name__)
+
+
+def default_worker_id() -> str:
+    """host:pid, unique per running gateway process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Gateway:
+    """A running gateway worker: the store plus everything that reads from and writes to it."""
+
+    def __init__(self, cfg: GatewayConfig, *, worker_id: str | None = None,
+                 clock: Callable[[], dt.datetime] | None = None, migrate: bool = True) -> None:
+        self.cfg = cfg
+        self.worker_id = worker_id or cfg.gateway.worker_id or default_worker_id()
+        data_dir = cfg.gateway.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        kwargs: dict[str, Any] = {"migrate": migrate}
+        if clock is not None:
+            kwargs["clock"] = clock
+        self.store = Store.open(cfg.gateway.resolved_store_url(), data_dir / "archive", **kwargs)
+        self.directory = PartnerDirectory(cfg.partners)
+        self.pipeline = Pipeline(cfg, self.store, worker_id=self.worker_id, directory=self.directory)
+        self.delivery = DeliveryWorker(cfg, self.store, worker_id=self.worker_id, directory=self.directory)
+
+    def close(self) -> None:
+        """Release connections."""
+        self.delivery.close()
+        self.store.close()
+
+    def __enter__(self) -> Gateway:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ sources
+
+    def folder_watchers(self) -> list[FolderWatcher]:
+        """One watcher per inbound folder transport of every partner."""
+        watchers = []
+        for partner in self.cfg.partners:
+            for transport in partner.inbound:
+                if isinstance(transport, FolderTransport):
+                    watchers.append(FolderWatcher(transport.path, self.store, partner_id=partner.id,
+                                                  done_path=transport.done_path, patterns=transport.patterns,
+                                                  stable_seconds=transport.stable_seconds, alerter=self.store))
+        return watchers
+
+    def sftp_pollers(self) -> list[Any]:
+        """One SFTP poller per inbound SFTP transport."""
+        from inbox.sources.sftp import SftpPoller
+
+        pollers = []
+        spool = self.cfg.gateway.data_dir / "spool" / "sftp"
+        spool.mkdir(parents=True, exist_ok=True)
+        for partner in self.cfg.partners:
+            for transport in partner.inbound:
+                if isinstance(transport, SftpTransport):
+                    pollers.append(SftpPoller(partner, transport, self.store, self.store, spool))
+        return pollers
+
+    # ------------------------------------------------------------------ one-shot work
+
+    def land_path(self, path: Path, partner_id: str | None) -> LandingReceipt:
+        """Land a local file as the CLI does (`gateway ingest`)."""
+        st = path.stat()
+        raw = RawDocument(transport="cli", transport_id=f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}",
+                          filename=path.name, received_at=dt.datetime.now(dt.UTC), body_path=path,
+                          partner_hint=partner_id)
+        return self.store.land(raw)
+
+    def drain(self, *, max_rounds: int = 1000, on_file: Callable[[FileOutcome], None] | None = None) -> int:
+        """Process landed files and send queued messages until nothing is left; returns files processed."""
+        total = 0
+        for _ in range(max_rounds):
+            outcomes = self.pipeline.process_batch()
+            for o in outcomes:
+                if on_file is not None:
+                    on_file(o)
+            total += len(outcomes)
+            sent = self.delivery.run_once()
+            if not outcomes and not sent:
+                break
+        return total
+
+    # ------------------------------------------------------------------ daemon
+
+    def run(self, stop: threading.Event, *, with_sftp: bool = True) -> None:
+        """Run every loop in its own thread until ``stop`` is set, then stop them cleanly."""
+        threads: list[threading.Thread] = []
+
+        def spawn(name: str, target: Callable[[], None]) -> None:
+            t = threading.Thread(target=target, name=name, daemon=True)
+            t.start()
+            threads.append(t)
+
+        for watcher in self.folder_watchers():
+            spawn(f"folder:{watcher.folder}", lambda w=watcher: w.run(stop))  # type: ignore[misc]
+        spawn("pipeline", lambda: self._pipeline_loop(stop))
+        spawn("delivery", lambda: self.delivery.run(stop, self.cfg.gateway.poll_seconds))
+        for name, loop in self._extra_loops():
+            spawn(name, lambda loop=loop: loop(stop))  # type: ignore[misc]
+        poll_group = None
+        if with_sftp:
+            pollers = self.sftp_pollers()
+            if pollers:
+                from inbox.sources.sftp import SftpPollGroup
+
+                poll_group = SftpPollGroup(pollers)
+                poll_group.start()
+        log.info("gateway %s running: %d thread(s)", self.worker_id, len(threads))
+        stop.wait()
+        if poll_group is not None:
+            poll_group.stop(timeout=30)
+        for t in threads:
+            t.join(timeout=30)
+
+    def _pipeline_loop(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                outcomes = self.pipeline.process_batch()
+            except Exception:
+                log.exception("pipeline loop failed")
+                outcomes = []
+            if not outcomes:
+                stop.wait(self.cfg.gateway.poll_seconds)
+
+    def _extra_loops(self) -> list[tuple[str, Callable[[threading.Event], None]]]:
+        """Loops contributed by optional parts (alerts, reconciliation, HTTP) when they are present."""
+        loops: list[tuple[str, Callable[[threading.Event], None]]] = []
+        try:
+            from gateway.alerts import AlertMailer
+        except ImportError:
+            AlertMailer = None  # type: ignore[assignment,misc]
+        if AlertMailer is not None and (self.cfg.smtp.ops_emails or any(p.alert_emails for p in self.cfg.partners)):
+            mailer = AlertMailer(self.store, self.cfg.smtp, self.directory)
+            loops.append(("alerts", lambda stop: mailer.run(stop, 2.0)))
+        return loops

@@ -1,0 +1,232 @@
+"""The outbox worker: sends what the pipeline queued (acks, outbound documents, ERP deliveries), with retries.
+
+Rules:
+- A message is claimed with a lease, sent, then marked sent; a crash in between sends it again
+  on the next claim, so every destination must be idempotent: files are written under a name
+  fixed at queue time (temp + rename), webhooks get an ``Idempotency-Key`` header.
+- A retryable failure is retried with exponential backoff; a permanent one, or running out of
+  attempts, makes the message dead and raises an alert. One partner's failing transport never
+  holds up another's messages.
+- When every sink delivery of a document is sent, the document becomes ``delivered``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gateway.config import GatewayConfig
+from gateway.store import Store
+from gateway.store.rows import OutboxRow
+from outbound.senders.base import FolderSender, OutboundMessage, Sender, SendError
+from partners.directory import PartnerDirectory
+from partners.profile import FolderTransport, PartnerProfile, SftpTransport
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 3600.0
+
+
+def write_json_atomically(folder: Path, name: str, payload: bytes) -> Path:
+    """Write ``payload`` to folder/name via a temp file, fsync and rename (readers never see half a file)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    tmp = folder / f".{name}.tmp"
+    with tmp.open("wb") as fh:
+        fh.write(payload)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return target
+
+
+class SinkError(Exception):
+    """A delivery to the ERP side failed; ``retryable`` says whether to try again."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def deliver_to_sink(destination: dict[str, Any], row: OutboxRow, payload: bytes, *,
+                    http: httpx.Client | None = None, secret: str | None = None) -> str:
+    """Deliver one canonical document to a sink; returns where it went."""
+    kind = destination.get("type")
+    target = destination.get("target")
+    if kind == "json_folder":
+        name = f"{row.document_id or row.id}.json"
+        return str(write_json_atomically(Path(str(target)), name, payload))
+    if kind == "webhook":
+        headers = {"Content-Type": "application/json", "Idempotency-Key": row.idempotency_key,
+                   "X-Gateway-Document-Id": row.document_id or ""}
+        if secret:
+            headers["X-Gateway-Signature"] = "sha256=" + hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
+        client = http or httpx.Client(timeout=15.0)
+        try:
+            response = client.post(str(target), content=payload, headers=headers)
+        except httpx.HTTPError as exc:
+            raise SinkError(f"webhook {target} unreachable: {exc}", retryable=True) from None
+        finally:
+            if http is None:
+                client.close()
+        if response.status_code < 300:
+            return f"{target} ({response.status_code})"
+        retryable = response.status_code >= 500 or response.status_code in (408, 409, 425, 429)
+        raise SinkError(f"webhook {target} answered {response.status_code}: {response.text[:200]}",
+                        retryable=retryable)
+    raise SinkError(f"unknown sink type {kind!r}", retryable=False)
+
+
+SenderFactory = Callable[[PartnerProfile], Sender]
+
+
+def default_sender_for(partner: PartnerProfile) -> Sender:
+    """The Sender for a partner's outbound transport (folder, SFTP, AS2)."""
+    transport = partner.outbound
+    if transport is None:
+        raise SendError(f"partner {partner.id} has no outbound transport configured", retryable=False,
+                        kind="send.no_transport")
+    if isinstance(transport, FolderTransport):
+        transport.path.mkdir(parents=True, exist_ok=True)  # our own drop folder for the partner to collect
+        return FolderSender(transport.path)
+    if isinstance(transport, SftpTransport):
+        from outbound.senders.sftp import SftpSender
+
+        return SftpSender(transport)
+    try:
+        from outbound.senders.as2 import As2Sender  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # pragma: no cover - AS2 sending not installed
+        raise SendError("AS2 sending is not available", retryable=False, kind="send.no_transport") from None
+    return As2Sender.for_partner(partner)  # type: ignore[no-any-return,unused-ignore]
+
+
+class DeliveryWorker:
+    """Claims due outbox messages and sends them; one instance per gateway worker."""
+
+    def __init__(self, cfg: GatewayConfig, store: Store, *, worker_id: str,
+                 directory: PartnerDirectory | None = None, sender_for: SenderFactory = default_sender_for,
+                 http: httpx.Client | None = None, kinds: tuple[str, ...] = ("ack", "sink", "document")) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.worker_id = worker_id
+        self.directory = directory or PartnerDirectory(cfg.partners)
+        self.sender_for = sender_for
+        self.http = http
+        self.kinds = kinds
+        self._senders: dict[str, Sender] = {}
+
+    def close(self) -> None:
+        """Close the senders' connections."""
+        for sender in self._senders.values():
+            try:
+                sender.close()
+            except Exception:  # closing must not fail the shutdown
+                log.exception("closing sender failed")
+        self._senders.clear()
+
+    def _sender(self, partner: PartnerProfile) -> Sender:
+        sender = self._senders.get(partner.id)
+        if sender is None:
+            sender = self.sender_for(partner)
+            self._senders[partner.id] = sender
+        return sender
+
+    def run_once(self, limit: int = 64) -> int:
+        """Send what is due now; returns how many messages were handled."""
+        rows = self.store.claim_outbox(self.worker_id, limit, self.cfg.gateway.lease_seconds, kinds=self.kinds)
+        for row in rows:
+            self._handle(row)
+        return len(rows)
+
+    def run(self, stop: threading.Event, interval: float = 0.5) -> None:
+        """Loop until ``stop`` is set."""
+        try:
+            while not stop.is_set():
+                try:
+                    handled = self.run_once()
+                except Exception:
+                    log.exception("delivery loop failed")
+                    handled = 0
+                if not handled:
+                    stop.wait(interval)
+        finally:
+            self.close()
+
+    def _handle(self, row: OutboxRow) -> None:
+        payload = self.store.outbox_payload(row) or b""
+        partner = self.directory.get(row.partner_id)
+        try:
+            if row.kind == "sink":
+                destination = json.loads(row.destination)
+                secret = None
+                if partner is not None and 0 <= destination.get("sink", -1) < len(partner.sinks):
+                    env = partner.sinks[destination["sink"]].secret_env
+                    secret = os.environ.get(env) if env else None
+                where = deliver_to_sink(destination, row, payload, http=self.http, secret=secret)
+            else:
+                if partner is None:
+                    raise SendError(f"partner {row.partner_id!r} is no longer configured", retryable=False)
+                meta = json.loads(row.destination) if row.destination.startswith("{") else {}
+                filename = meta.get("filename") or f"{row.id}.x12"
+                result = self._sender(partner).send(OutboundMessage(partner.id, filename, payload,
+                                                                    row.idempotency_key))
+                where = result.destination
+        except (SendError, SinkError) as exc:
+            self._failed(row, partner, str(exc), exc.retryable)
+            return
+        except Exception as exc:  # a sender bug: retry, it may be transient
+            log.exception("sending outbox %s failed", row.id)
+            self._failed(row, partner, f"{type(exc).__name__}: {exc}", True)
+            return
+        self.store.mark_sent(row.id, worker=self.worker_id, detail={"to": where})
+        if row.kind == "sink" and row.document_id:
+            self._maybe_delivered(row.document_id)
+
+    def _maybe_delivered(self, document_id: str) -> None:
+        rows = self.store.find_outbox(kind="sink", document_id=document_id)
+        if rows and all(r.state == "sent" for r in rows):
+            self.store.set_document_state(document_id, "delivered", expect="acknowledged",
+                                          detail={"sinks": len(rows)})
+
+    def _failed(self, row: OutboxRow, partner: PartnerProfile | None, error: str, retryable: bool) -> None:
+        attempts = row.attempts
+        max_attempts = self.cfg.gateway.max_attempts
+        if partner is not None and row.kind == "sink" and row.destination.startswith("{"):
+            n = json.loads(row.destination).get("sink", -1)
+            if 0 <= n < len(partner.sinks):
+                max_attempts = partner.sinks[n].max_attempts
+        if not retryable or attempts >= max_attempts:
+            self.store.mark_dead(row.id, error, worker=self.worker_id)
+            what = {"ack": "acknowledgment", "sink": "ERP delivery", "document": "outbound document"}.get(
+                row.kind, row.kind)
+            trace = row.document_id or row.id
+            self.store.add_alert(
+                f"{row.kind}.dead", f"{what.capitalize()} to {row.partner_id} is dead after {attempts} attempt(s)",
+                f"The {what} (outbox {row.id}) for partner {row.partner_id} could not be sent: {error}.\n"
+                f"Attempts: {attempts}. It will not be retried. Trace: gateway trace {trace}\n"
+                "What to do: fix the transport or the destination, then `gateway replay` the document.",
+                partner_id=row.partner_id, dedup_key=f"dead:{row.id}")
+            return
+        delay = min(MAX_BACKOFF_SECONDS, self.cfg.gateway.retry_base_seconds * (2 ** max(0, attempts - 1)))
+        retry_at = self.store.now() + dt.timedelta(seconds=delay)
+        self.store.mark_failed(row.id, error, retry_at, worker=self.worker_id)
+        if attempts >= 3:
+            self.store.add_alert(f"{row.kind}.failing", f"Sending to {row.partner_id} keeps failing",
+                                 f"Outbox {row.id} ({row.kind}) for {row.partner_id} failed {attempts} times: "
+                                 f"{error}. Next attempt at {retry_at.isoformat()}.", partner_id=row.partner_id,
+                                 dedup_key=f"failing:{row.partner_id}:{row.kind}")
