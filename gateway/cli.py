@@ -25,7 +25,7 @@ def rules_for(profile: PartnerProfile | None) -> EnvelopeRules:
     q = profile.quirks
     return EnvelopeRules(gs01_mismatch=q.gs01_mismatch, isa11_repetition_in_00401=q.isa11_repetition_in_00401,
                          unpadded_iea02=q.unpadded_iea02, short_isa=q.short_isa,
-                         segment_count_mismatch=q.segment_count_mismatch)
+                         segment_count_mismatch=q.segment_count_mismatch, strict_segments=q.strict_validation)
 
 
 def _load(config: Path | None, required: bool = False) -> GatewayConfig | None:

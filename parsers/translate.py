@@ -122,9 +122,10 @@ def iter_interchanges(source: bytes | BinaryIO, *, rules: EnvelopeRules | None =
     current: InterchangeOutcome | None = None
     group: GroupOutcome | None = None
     buffered = 0
+    strict = rules.strict_segments if rules is not None else False
     for ev in iter_x12(source, rules=rules):
         if isinstance(ev, TransactionSet):
-            result = read_transaction_set(ev)
+            result = read_transaction_set(ev, strict=strict)
             if current is None:
                 current = InterchangeOutcome(start=ev.interchange)
             if group is not None:

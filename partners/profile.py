@@ -57,6 +57,7 @@ class Quirks(_Frozen):
     short_isa: bool = True  # ISA elements not padded to their fixed widths
     missing_trailers: bool = False  # accept a file whose SE/GE/IEA is missing
     segment_count_mismatch: bool = False
+    strict_validation: bool = False  # syntax notes, lengths and characters are errors, not warnings
 
 
 class AckPolicy(_Frozen):

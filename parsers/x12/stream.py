@@ -86,6 +86,7 @@ class EnvelopeRules:
     ta1_counted_in_iea01: bool = True
     six_digit_gs_date: bool = True  # GS04 as YYMMDD in a 004010+ group
     duplicate_set_control_number: bool = True  # ST02 repeated within one group
+    strict_segments: bool = False  # segment/element rules: tolerated element problems become errors too
 
 
 # --------------------------------------------------------------------------- events

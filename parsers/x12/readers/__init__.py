@@ -13,7 +13,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from pydantic import ValidationError
@@ -79,6 +79,27 @@ class SetResult:
         return [i for i in self.issues if i.severity is Severity.ERROR]
 
 
+# Element problems that leave the data usable: errors in strict mode, warnings otherwise (real partners
+# break syntax notes and length limits all the time; the 997 still reports them, as accepted with errors).
+TOLERATED_ELEMENT_CODES = frozenset({"x12.element.syntax_note", "x12.element.too_long",
+                                     "x12.element.invalid_character"})
+
+
+def tolerate(issues: list[Issue]) -> list[Issue]:
+    """Downgrade tolerated element errors to warnings, and their segment's AK3 code 8 when nothing else is wrong."""
+    out: list[Issue] = []
+    still_bad: set[int | None] = set()
+    for issue in issues:
+        if issue.is_error and issue.code in TOLERATED_ELEMENT_CODES:
+            issue = replace(issue, severity=Severity.WARNING)
+        elif issue.is_error and issue.level is Level.ELEMENT:
+            still_bad.add(issue.position)
+        out.append(issue)
+    return [replace(i, severity=Severity.WARNING)
+            if i.is_error and i.code == "x12.segment.element_errors" and i.position not in still_bad else i
+            for i in out]
+
+
 def read_transaction_set(ts: TransactionSet, *, strict: bool = False) -> SetResult:
     """Validate and read one transaction set into its canonical document."""
     issues = list(ts.issues)
@@ -98,7 +119,8 @@ def read_transaction_set(ts: TransactionSet, *, strict: bool = False) -> SetResu
         return SetResult("unsupported", None, issues)
     kind, reader = entry
     d = ts.delimiters
-    issues.extend(validate_segments(ts.segments, set_id, ts.version, d.component, d.repetition, strict=strict))
+    checked = validate_segments(ts.segments, set_id, ts.version, d.component, d.repetition, strict=strict)
+    issues.extend(checked if strict else tolerate(checked))
     try:
         document, found = reader(ts)
     except (ValidationError, ValueError, IndexError, KeyError, TypeError) as exc:  # a reader bug, not the partner's
