@@ -142,12 +142,20 @@ class AlertMailer:
     def run(self, stop: threading.Event, interval: float = 5.0) -> None:
         """Loop for the daemon: send due digests every ``interval`` seconds until ``stop`` is set."""
         log.info("alerts: mailer started (SMTP %s:%s, security %s)", self.smtp.host, self.smtp.port, self.smtp.security)
+        last_error: str | None = None  # the same failure is logged once, not every interval
         while not stop.is_set():
             try:
                 self.send_due()
             except Exception as exc:  # the store is down, or a bug: log it, keep the loop alive
-                log.error("alerts: sending pass failed: %s: %s", type(exc).__name__, exc,
-                          exc_info=not _is_store_trouble(exc))
+                store_trouble = _is_store_trouble(exc)
+                error = f"{type(exc).__name__}: {_first_line(str(exc)) if store_trouble else exc}"
+                if error != last_error:
+                    log.error("alerts: sending pass failed: %s", error, exc_info=not store_trouble)
+                last_error = error
+            else:
+                if last_error is not None:
+                    log.info("alerts: sending works again")
+                last_error = None
             stop.wait(interval)
         log.info("alerts: mailer stopped")
 
@@ -309,7 +317,7 @@ class AlertMailer:
             reason = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or detail
             return f"TLS with {server} failed ({self.smtp.security}): {_one_line(str(reason))} [{detail}]"
         if isinstance(exc, aiosmtplib.SMTPConnectTimeoutError):
-            return f"{server} did not answer within {self.smtp.timeout_seconds:g}s (connect timeout)"
+            return f"{server} did not answer within {self.smtp.timeout_seconds:g}s"
         if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
             return f"{server} timed out after {self.smtp.timeout_seconds:g}s: {detail}"
         if connecting:
@@ -367,6 +375,11 @@ def _address(raw: str) -> str | None:
 def _one_line(text: str) -> str:
     """Text with control characters dropped and every run of whitespace made one space."""
     return _SPACE.sub(" ", _CONTROL.sub(" ", text)).strip()
+
+
+def _first_line(text: str) -> str:
+    """The first line of a (database driver's multi-line) error message."""
+    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 def _count(n: int) -> str:
