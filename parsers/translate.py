@@ -285,21 +285,23 @@ def sniff_format(head: bytes, *, csv_mapping: CsvMapping | None = None) -> Forma
 def translate(source: bytes | BinaryIO, *, name: str, rules: EnvelopeRules | None = None,
               csv_mapping: CsvMapping | None = None) -> Iterator[Translation]:
     """Translate a file of any supported format; X12 is streamed, XML and CSV are read whole."""
+    stream: BinaryIO | None = None
     if isinstance(source, bytes | bytearray):
-        head = bytes(source[:4096])
-        data: bytes | None = bytes(source)
+        data: bytes = bytes(source)
+        head = data[:4096]
     else:
-        head = source.read(4096)
-        data = None
+        stream = source
+        head = stream.read(4096)
+        data = b""
     fmt = sniff_format(head, csv_mapping=csv_mapping)
     if fmt == "x12":
-        if data is not None:
+        if stream is None:
             yield from translate_x12(data, name=name, rules=rules)
         else:
-            yield from translate_x12(cast(BinaryIO, _Prefixed(head, source)), name=name, rules=rules)
+            yield from translate_x12(cast(BinaryIO, _Prefixed(head, stream)), name=name, rules=rules)
         return
-    if data is None:
-        data = head + source.read()  # type: ignore[union-attr]
+    if stream is not None:
+        data = head + stream.read()
     if fmt == "xml":
         yield from translate_xml(data, name=name)
     else:
