@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from gateway.config import GatewayConfig
 from gateway.store import Store
 from gateway.store.rows import FileRow
@@ -48,6 +50,7 @@ from partners.profile import Delimiters, PartnerProfile, X12Identity
 
 log = logging.getLogger(__name__)
 
+AcceptedHook = Callable[[PartnerProfile, str, BaseModel], None]  # (partner, document id, canonical document)
 CHANGE_PURPOSES = frozenset({"01", "04", "05"})  # cancel, change, replace: a change, never a duplicate
 
 
@@ -85,6 +88,9 @@ class Pipeline:
         self.worker_id = worker_id
         self.directory = directory or PartnerDirectory(cfg.partners)
         self.clock = clock or store.now
+        # Called for every accepted inbound document (ack reconciliation, routing ASNs to retailers ...),
+        # before it leaves 'received'; each hook must be idempotent (queue under idempotency keys).
+        self.on_accepted: list[AcceptedHook] = []
 
     # ------------------------------------------------------------------ entry points
 
@@ -232,7 +238,8 @@ class Pipeline:
                                                               document=result.document,
                                                               issues=inherited + result.issues,
                                                               transaction_set=ts), dup_of, outcome)
-            if grp.end is not None and partner.acks.functional_ack != "none":
+            # Acknowledgments are never acknowledged (no 997 for a GS*FA group).
+            if grp.end is not None and partner.acks.functional_ack != "none" and grp.start.functional_id_code != "FA":
                 group_acks.append(group_ack(grp.start, grp.end, grp.sets, partner.acks.functional_ack))
         for ts, result in ich.loose_sets:
             seq += 1
@@ -240,10 +247,10 @@ class Pipeline:
                                                           document=result.document,
                                                           issues=ich.envelope_issues() + result.issues,
                                                           transaction_set=ts), dup_of, outcome)
-        for ta1 in ich.ta1s:
+        for ta1_segment in ich.ta1s:
             seq += 1
-            ack, ta1_issues = ta1_document(ta1)
-            self._record_set(f, partner, seq, Translation(source=f.filename, kind="functional_ack", document=ack,
+            ta1_doc, ta1_issues = ta1_document(ta1_segment)
+            self._record_set(f, partner, seq, Translation(source=f.filename, kind="functional_ack", document=ta1_doc,
                                                           issues=ich.envelope_issues() + ta1_issues), dup_of, outcome)
         if start is None or (ich.partial and ich.end is None):
             return seq
@@ -343,8 +350,11 @@ class Pipeline:
             outcome.by_state[current.state] = outcome.by_state.get(current.state, 0) + 1
             return
         state, detail, duplicate_of = self._decide(partner, doc_id, t, status, dup_of, content_hash)
-        if state == "acknowledged" and doc is not None and t.kind != "functional_ack":
-            self._queue_deliveries(partner, doc_id, t)
+        if state == "acknowledged" and doc is not None:
+            if t.kind != "functional_ack":
+                self._queue_deliveries(partner, doc_id, t)
+            for hook in self.on_accepted:  # before the state change: a crash here re-runs them (idempotent)
+                hook(partner, doc_id, doc)
         if state == "rejected":
             self._alert_rejection(partner, f, t, "; ".join(i.message for i in issues if i.is_error)[:500])
         self.store.set_document_state(doc_id, state, expect="received", detail=detail, duplicate_of=duplicate_of)
