@@ -12,9 +12,10 @@ Rules:
   (case-insensitive), in that order. With none at all the alerts are recorded failed and retried:
   fixing the configuration and restarting sends them.
 - Retries back off exponentially by the alerts' attempts (``retry_base_seconds`` * 2**attempts,
-  capped at 15 minutes). A failure of the server (refused, timeout, TLS, login) fails the whole pass
-  and holds new sends until the retry time, so the backlog goes out together once it is back; a
-  failure of one message (recipients refused, data rejected) fails only that digest.
+  capped at 15 minutes). A failure of the server (refused, timeout, TLS, login, dropped connection)
+  fails the whole pass and holds new sends until the retry time, so the backlog goes out together
+  once it is back; a message the server refuses on a live connection (recipients, data, SMTPUTF8)
+  fails only that digest.
 - ``send_due`` never raises for SMTP trouble: it logs one clear line and records the error on the
   alerts. Delivery is at least once: a crash (or a store error) between the SMTP server accepting a
   digest and ``mark_alert_sent`` sends that digest again on the next pass.
@@ -270,13 +271,16 @@ class AlertMailer:
                 try:
                     errors, _ = await client.send_message(digest.message, sender=self.smtp.sender,
                                                           recipients=list(digest.recipients))
-                except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPDataError) as exc:
-                    pending.pop(0)
+                except (aiosmtplib.SMTPException, ValueError) as exc:
+                    if (isinstance(exc, aiosmtplib.SMTPTimeoutError) or not client.is_connected
+                            or getattr(exc, "code", None) == 421):  # 421: the server is closing the channel
+                        raise  # the server is gone: this digest and the rest fail together
+                    pending.pop(0)  # this message was refused (recipients, size, SMTPUTF8 ...): only it fails
                     self._failed(digest.alerts, digest.group, self._describe(exc), now)
                     continue
                 pending.pop(0)
                 sent += self._sent(digest, refused=errors)
-        except (AlertConfigError, aiosmtplib.SMTPException, OSError, ssl.SSLError, TimeoutError) as exc:
+        except (AlertConfigError, aiosmtplib.SMTPException, OSError, ValueError) as exc:
             error = self._describe(exc)
             retry_at = self._retry_at(max((a.attempts for d in pending for a in d.alerts), default=0), now)
             for digest in pending:
@@ -334,6 +338,8 @@ class AlertMailer:
             return f"{server} answered {exc.code} {_one_line(exc.message)}"
         if isinstance(exc, aiosmtplib.SMTPException):
             return f"SMTP error with {server}: {detail}"
+        if isinstance(exc, ValueError):
+            return f"the mail cannot be sent as it is: {detail}"
         return f"cannot talk to {server}: {type(exc).__name__}: {detail}"
 
     def _retry_at(self, attempts: int, now: dt.datetime) -> dt.datetime:

@@ -144,3 +144,47 @@ def test_missing_credentials_are_a_clear_error(store: Store, clock: FakeClock, m
     (row,) = all_alerts(store).values()
     assert row.last_error == ("cannot send alerts: smtp.username_env names environment variable "
                               "ALERTS_TEST_SMTP_USER, which is not set")
+
+
+def test_a_message_the_server_cannot_take_fails_alone(store: Store, clock: FakeClock, mailbox: Mailbox,
+                                                      smtp_port: int, make_mailer: MailerFactory) -> None:
+    from partners.profile import PartnerProfile
+
+    controller = start_smtp(smtp_port, mailbox, enable_SMTPUTF8=False)
+    try:
+        mailer = make_mailer(digest_seconds=0, ops_emails=[])
+        mailer._partners = {"acme": PartnerProfile(id="acme", alert_emails=["einkäufer@acme.example"]),
+                            "globex": PartnerProfile(id="globex", alert_emails=["edi@globex.example"])}
+        stuck = store.add_alert("k", "acme trouble", "b", partner_id="acme")
+        fine = store.add_alert("k", "globex trouble", "b", partner_id="globex")
+        assert mailer.send_due() == 1
+        assert [m.alert_ids for m in mailbox.snapshot()] == [[fine]]
+        row = all_alerts(store)[stuck]
+        assert row.state == "failed" and row.last_error is not None and "SMTPUTF8" in row.last_error
+    finally:
+        controller.stop()
+
+
+def test_server_dropping_mid_pass_fails_the_rest(store: Store, clock: FakeClock, mailbox: Mailbox, smtp_port: int,
+                                                 make_mailer: MailerFactory) -> None:
+    controller = start_smtp(smtp_port, mailbox, command_call_limit={"MAIL": 1, "*": 100})  # 1 mail, then it hangs up
+    try:
+        mailer = make_mailer(digest_seconds=0)
+        first = store.add_alert("k", "acme trouble", "b", partner_id="acme")
+        rest = [store.add_alert("k", f"{p} trouble", "b", partner_id=p) for p in ("globex", "initech")]
+        assert mailer.send_due() == 1
+        assert [m.alert_ids for m in mailbox.snapshot()] == [[first]]
+        rows = all_alerts(store)
+        assert rows[first].state == "sent"
+        assert {rows[i].state for i in rest} == {"failed"}
+        (error,) = {rows[i].last_error for i in rest}
+        assert error == f"SMTP server 127.0.0.1:{smtp_port} answered 421 4.7.0 MAIL sent too many times"
+        assert mailer.send_due() == 0  # held until the retry time
+        clock.advance(30)
+        assert mailer.send_due() == 1  # one MAIL per connection: one digest per pass ...
+        assert mailer.send_due() == 0  # ... and the other waits for its (doubled) retry time
+        clock.advance(60)
+        assert mailer.send_due() == 1
+        assert sorted(i for m in mailbox.snapshot() for i in m.alert_ids) == sorted([first, *rest])
+    finally:
+        controller.stop()
