@@ -16,7 +16,6 @@ venv: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check gateway parsers partners outbound inbox tests bench
-	$(BIN)/ruff format --check gateway parsers partners outbound inbox || true
 
 typecheck: $(STAMP)
 	$(BIN)/mypy gateway parsers partners outbound inbox

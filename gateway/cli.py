@@ -223,7 +223,7 @@ def replay(trace_id: str, config: Path | None, reason: str) -> None:
                 sys.exit(1)
             file_id = doc.file_id
         receipt = gw.store.replay_file(file_id, f"replay:{file_id}:{uuid.uuid4()}", reason=reason)
-        outcomes = []
+        outcomes: list[Any] = []
         gw.drain(on_file=outcomes.append)
         click.echo(f"replayed {file_id} as {receipt.file_id}")
         for o in outcomes:

@@ -27,7 +27,7 @@ def trace_report(store: Store, trace_id: str) -> dict[str, Any] | None:
         if f is None:
             return None
     documents = store.documents_for_file(f.id)
-    outbox = []
+    outbox: list[dict[str, Any]] = []
     for d in documents:
         outbox.extend(asdict(r) for r in store.find_outbox(document_id=d.id))
     outbox.extend(asdict(r) for prefix in (f"ack:{f.id}:", f"reack:{f.id}:")
