@@ -86,10 +86,6 @@ class Digest:
         return [a.id for a in self.alerts]
 
 
-class _ServerFailure(Exception):
-    """The SMTP server (or our settings for it) failed: every digest of this pass fails with it."""
-
-
 class AlertMailer:
     """Sends the store's due alerts as one digest mail per partner over SMTP, retrying on failure."""
 
@@ -124,8 +120,9 @@ class AlertMailer:
         due = self._due_groups(self.store.pending_alerts(limit=self.batch_limit), now, flush)
         digests: list[Digest] = []
         sent = 0
-        for group, rows in due:
-            recipients = self.recipients_for(None if group == GATEWAY_GROUP else group)
+        for partner_id, rows in due:
+            group = partner_id or GATEWAY_GROUP
+            recipients = self.recipients_for(partner_id)
             for start in range(0, len(rows), self.max_alerts_per_mail):
                 chunk = rows[start:start + self.max_alerts_per_mail]
                 if not recipients:
@@ -163,11 +160,11 @@ class AlertMailer:
     # ------------------------------------------------------------------ grouping and recipients
 
     def _due_groups(self, rows: Sequence[AlertRow], now: dt.datetime,
-                    flush: bool) -> list[tuple[str, list[AlertRow]]]:
-        """Group pending alerts per partner and keep the groups whose digest is due now."""
-        groups: dict[str, list[AlertRow]] = {}
+                    flush: bool) -> list[tuple[str | None, list[AlertRow]]]:
+        """Group pending alerts per partner (None: the gateway's own) and keep the groups due now."""
+        groups: dict[str | None, list[AlertRow]] = {}
         for row in rows:
-            groups.setdefault(row.partner_id or GATEWAY_GROUP, []).append(row)
+            groups.setdefault(row.partner_id or None, []).append(row)
         window = dt.timedelta(seconds=max(0.0, self.smtp.digest_seconds))
         due = []
         for group, members in groups.items():
@@ -201,9 +198,9 @@ class AlertMailer:
 
     def build_digest(self, group: str, rows: Sequence[AlertRow], recipients: Sequence[str],
                      now: dt.datetime) -> Digest:
-        """The plain-text digest mail for one partner's alerts."""
+        """The plain-text digest mail for one partner's alerts (``group``: partner id or "gateway")."""
         digest_id = new_id()
-        profile = self.partner(None if group == GATEWAY_GROUP else group)
+        profile = self.partner(rows[0].partner_id)
         msg = EmailMessage()
         msg["Subject"] = self.subject(group, rows)
         msg["From"] = self.smtp.sender
@@ -229,7 +226,7 @@ class AlertMailer:
     @staticmethod
     def body(group: str, profile: PartnerProfile | None, rows: Sequence[AlertRow], digest_id: str) -> str:
         """The digest text: a header, then each alert's subject, how often it was seen, and its body."""
-        if group == GATEWAY_GROUP:
+        if not rows[0].partner_id:
             who = "the gateway itself (no partner)"
         elif profile is None:
             who = f"partner {group} (not in the partner configuration)"
