@@ -341,6 +341,16 @@ class As2Service:
             deadline = self.store.now() + dt.timedelta(seconds=self.mdn_wait_seconds)
             self.store.mark_failed(outbox_id, AWAITING, deadline)
 
+    def settle(self, partner_id: str, message_id: str, *, ok: bool, detail: str) -> None:
+        """outbound.senders.as2.MdnTracker: the partner answered synchronously; close the expectation."""
+        row = self.outbox_by_key(f"{MDN_WAIT_KIND}:{message_id}")
+        if row is None or row.partner_id != partner_id or row.state not in OUTBOX_OPEN:
+            return
+        if ok:
+            self.store.mark_sent(row.id, detail={"mdn": detail, "sync": True})
+        else:
+            self.store.mark_dead(row.id, detail)
+
     def receive_mdn(self, headers: Mapping[str, str], body: bytes) -> As2Response:
         """Verify an async MDN POSTed to us and settle the expectation of the message it is for."""
         lower = {k.lower(): v for k, v in headers.items()}

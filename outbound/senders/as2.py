@@ -50,6 +50,10 @@ class MdnTracker(Protocol):
         """Remember that an MDN for ``message_id`` carrying ``mic`` should arrive on our endpoint."""
         ...
 
+    def settle(self, partner_id: str, message_id: str, *, ok: bool, detail: str) -> None:
+        """The partner answered synchronously after all (typically a refusal): settle the expectation."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class As2SendKeys:
@@ -178,8 +182,21 @@ class As2Sender(Sender):
             self.mdn_tracker.expect(self.partner_id, built.message_id, built.mic, destination=t.url,
                                     idempotency_key=message.idempotency_key, filename=message.filename)
         response = self._post(t.url, built.headers, built.body)
-        if t.mdn_mode != "sync":
+        if t.mdn_mode == "none":
             return SendResult(f"{t.url} <{built.message_id}>", len(message.payload))
+        if t.mdn_mode == "async":
+            if not _looks_like_mdn(response):
+                return SendResult(f"{t.url} <{built.message_id}>", len(message.payload))
+            # A partner that cannot open the message answers at once, in the response.
+            assert self.mdn_tracker is not None
+            try:
+                mdn = self._check_mdn(response, built.message_id, built.mic)
+            except SendError as exc:
+                self.mdn_tracker.settle(self.partner_id, built.message_id, ok=False, detail=str(exc))
+                raise
+            self.mdn_tracker.settle(self.partner_id, built.message_id, ok=True, detail=mdn.disposition)
+            return SendResult(f"{t.url} <{built.message_id}>", len(message.payload),
+                              already_sent=mdn.modifier == "duplicate-document")
         mdn = self._check_mdn(response, built.message_id, built.mic)
         duplicate = mdn.modifier == "duplicate-document"
         return SendResult(f"{t.url} <{built.message_id}>", len(message.payload), already_sent=duplicate)
@@ -215,6 +232,13 @@ class As2Sender(Sender):
                             kind="send.as2_bad_mdn") from None
         self.last_mdn = mdn
         return check_received_mdn(mdn, message_id)
+
+
+def _looks_like_mdn(response: httpx.Response) -> bool:
+    """True when an HTTP response carries an MDN (multipart/report, or multipart/signed around one)."""
+    content_type = response.headers.get("content-type", "").lower()
+    return bool(response.content) and (content_type.startswith("multipart/report")
+                                       or content_type.startswith("multipart/signed"))
 
 
 def check_received_mdn(mdn: ReceivedMdn, message_id: str) -> ReceivedMdn:
