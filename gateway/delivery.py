@@ -55,6 +55,13 @@ def write_json_atomically(folder: Path, name: str, payload: bytes) -> Path:
     return target
 
 
+def sink_body(document_id: str, partner_id: str | None, kind: str, issues_json: str | None,
+              canonical_json: str) -> bytes:
+    """The JSON a sink receives for a document: ids, kind, validation issues and the canonical document."""
+    return (f'{{"document_id": {json.dumps(document_id)}, "partner_id": {json.dumps(partner_id)}, '
+            f'"kind": {json.dumps(kind)}, "issues": {issues_json or "[]"}, "document": {canonical_json}}}').encode()
+
+
 class SinkError(Exception):
     """A delivery to the ERP side failed; ``retryable`` says whether to try again."""
 
@@ -129,6 +136,8 @@ class DeliveryWorker:
         self.http = http
         self.kinds = kinds
         self._senders: dict[str, Sender] = {}
+        # Called after an outbox row is marked sent (outbound documents: record the expected ack).
+        self.on_sent: list[Callable[[OutboxRow], None]] = []
 
     def close(self) -> None:
         """Close the senders' connections."""
@@ -149,8 +158,13 @@ class DeliveryWorker:
     def run_once(self, limit: int = 64) -> int:
         """Send what is due now; returns how many messages were handled."""
         rows = self.store.claim_outbox(self.worker_id, limit, self.cfg.gateway.lease_seconds, kinds=self.kinds)
-        for row in rows:
-            self._handle(row)
+        # Send everything first (no database lock held during network I/O), then record the outcomes in
+        # one commit. A crash in between sends the batch again, which every destination tolerates
+        # (fixed file names, idempotency keys).
+        results = [(row, self._send(row)) for row in rows]
+        with self.store.transaction():
+            for row, result in results:
+                self._record(row, result)
         return len(rows)
 
     def run(self, stop: threading.Event, interval: float = 0.5) -> None:
@@ -168,32 +182,51 @@ class DeliveryWorker:
             self.close()
 
     def _handle(self, row: OutboxRow) -> None:
-        payload = self.store.outbox_payload(row) or b""
+        """Send one message and record the outcome."""
+        self._record(row, self._send(row))
+
+    def _payload(self, row: OutboxRow) -> bytes:
+        """The bytes to send: archived with the message, or (sinks) built from the document row."""
+        payload = self.store.outbox_payload(row)
+        if payload is not None:
+            return payload
+        if row.kind == "sink" and row.document_id:
+            doc = self.store.get_document(row.document_id)
+            if doc is not None and doc.canonical_json:
+                return sink_body(doc.id, doc.partner_id, doc.kind, doc.issues_json, doc.canonical_json)
+        return b""
+
+    def _send(self, row: OutboxRow) -> tuple[bool, str, bool]:
+        """Deliver one message; (ok, where-or-error, retryable)."""
         partner = self.directory.get(row.partner_id)
         try:
+            payload = self._payload(row)
             if row.kind == "sink":
                 destination = json.loads(row.destination)
                 secret = None
                 if partner is not None and 0 <= destination.get("sink", -1) < len(partner.sinks):
                     env = partner.sinks[destination["sink"]].secret_env
                     secret = os.environ.get(env) if env else None
-                where = deliver_to_sink(destination, row, payload, http=self.http, secret=secret)
-            else:
-                if partner is None:
-                    raise SendError(f"partner {row.partner_id!r} is no longer configured", retryable=False)
-                meta = json.loads(row.destination) if row.destination.startswith("{") else {}
-                filename = meta.get("filename") or f"{row.id}.x12"
-                result = self._sender(partner).send(OutboundMessage(partner.id, filename, payload,
-                                                                    row.idempotency_key))
-                where = result.destination
+                return True, deliver_to_sink(destination, row, payload, http=self.http, secret=secret), False
+            if partner is None:
+                raise SendError(f"partner {row.partner_id!r} is no longer configured", retryable=False)
+            meta = json.loads(row.destination) if row.destination.startswith("{") else {}
+            filename = meta.get("filename") or f"{row.id}.x12"
+            result = self._sender(partner).send(OutboundMessage(partner.id, filename, payload, row.idempotency_key))
+            return True, result.destination, False
         except (SendError, SinkError) as exc:
-            self._failed(row, partner, str(exc), exc.retryable)
-            return
+            return False, str(exc), exc.retryable
         except Exception as exc:  # a sender bug: retry, it may be transient
             log.exception("sending outbox %s failed", row.id)
-            self._failed(row, partner, f"{type(exc).__name__}: {exc}", True)
+            return False, f"{type(exc).__name__}: {exc}", True
+
+    def _record(self, row: OutboxRow, result: tuple[bool, str, bool]) -> None:
+        """Record a send's outcome: sent (and the document delivered), or failed / dead."""
+        ok, text, retryable = result
+        if not ok:
+            self._failed(row, self.directory.get(row.partner_id), text, retryable)
             return
-        self.store.mark_sent(row.id, worker=self.worker_id, detail={"to": where})
+        self.store.mark_sent(row.id, worker=self.worker_id, detail={"to": text})
         if row.kind == "sink" and row.document_id:
             self._maybe_delivered(row.document_id)
 

@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from inbox.base import Alerter, Lander, RawDocument
 
@@ -86,7 +87,12 @@ class FolderWatcher:
                 watcher._wake.set()
 
         self.folder.mkdir(parents=True, exist_ok=True)
-        observer = Observer()
+        try:  # full events: a rename into the folder from elsewhere is a move (complete), not a create
+            from watchdog.observers.inotify import InotifyObserver
+
+            observer: Any = InotifyObserver(generate_full_events=True)
+        except (ImportError, OSError, TypeError):
+            observer = Observer()
         observer.schedule(_Handler(), str(self.folder), recursive=False)
         observer.daemon = True
         observer.start()
@@ -147,6 +153,15 @@ class FolderWatcher:
 
     def take(self, path: Path, st: os.stat_result) -> bool:
         """Land one complete file, then move it away; False if it could not be landed now."""
+        if not self._land(path, st):
+            return False
+        self._release(path)
+        self._seen.pop(path.name, None)
+        self.landed += 1
+        return True
+
+    def _land(self, path: Path, st: os.stat_result) -> bool:
+        """Land one complete file (archive + ledger row); False if it is gone or refused."""
         if st.st_size > self.max_file_bytes:
             self._alert("folder.oversized", f"file {path.name} is {st.st_size} bytes, over the limit of "
                         f"{self.max_file_bytes}; it was left in {self.folder}", path)
@@ -161,9 +176,6 @@ class FolderWatcher:
         except FileNotFoundError:
             self._seen.pop(path.name, None)
             return False
-        self._release(path)
-        self._seen.pop(path.name, None)
-        self.landed += 1
         return True
 
     def _release(self, path: Path) -> None:
@@ -177,6 +189,12 @@ class FolderWatcher:
             if target.exists():
                 target = self.done_path / f"{path.stem}.{time.time_ns()}{path.suffix}"
             shutil.move(str(path), str(target))
+        except FileNotFoundError as exc:
+            if not path.exists():  # another worker watching this folder landed it too and moved it first
+                log.debug("%s was already moved away by another worker", path)
+                return
+            self._alert("folder.release_failed", f"landed {path.name} but could not move it out of "
+                        f"{self.folder}: {exc}", path)
         except OSError as exc:
             self._alert("folder.release_failed", f"landed {path.name} but could not move it out of "
                         f"{self.folder}: {exc}", path)
@@ -187,12 +205,24 @@ class FolderWatcher:
             self.alerter.alert(kind, message, message, partner_id=self.partner_id,
                                dedup_key=f"{kind}:{path}")
 
-    def scan_once(self) -> int:
-        """Land every complete file now; returns how many were landed."""
+    def scan_once(self, batch: int = 64) -> int:
+        """Land every complete file now (``batch`` per commit when the lander can batch); returns how many."""
+        ready = self.ready_files()
         count = 0
-        for path, st in self.ready_files():
-            if self.take(path, st):
-                count += 1
+        transaction = getattr(self.lander, "transaction", None)
+        for start in range(0, len(ready), batch):
+            chunk = ready[start : start + batch]
+            landed: list[Path] = []
+            if transaction is not None:
+                with transaction():  # the rows commit together; files move only after the commit
+                    landed = [path for path, st in chunk if self._land(path, st)]
+            else:
+                landed = [path for path, st in chunk if self._land(path, st)]
+            for path in landed:
+                self._release(path)
+                self._seen.pop(path.name, None)
+                self.landed += 1
+            count += len(landed)
         return count
 
     def run(self, stop: threading.Event) -> None:
