@@ -669,6 +669,8 @@ class Store:
         """Record an alert for ops and return its id; with ``dedup_key``, a repeat of an unsent alert
         only bumps its ``repeats`` count and returns its id."""
         now = self.now()
+        # Alert text quotes partners' data; PostgreSQL text cannot hold NUL, so it is shown escaped.
+        subject, body = subject.replace("\x00", "\\x00"), body.replace("\x00", "\\x00")
         values = {"id": new_id(), "kind": kind, "partner_id": partner_id, "subject": subject, "body": body,
                   "dedup_key": None if dedup_key is None else bounded(dedup_key, 300), "repeats": 1,
                   "created_at": now, "last_seen_at": now, "state": "pending", "attempts": 0,
@@ -754,6 +756,29 @@ class Store:
                 .order_by(acks_expected.c.due_at).limit(limit)
             ).mappings()
             return [from_mapping(AckExpectation, row) for row in rows]
+
+    def find_acks_expected(self, *, partner_id: str | None = None, status: str | Collection[str] | None = None,
+                           gs06: str | None = None, isa13: str | None = None, document_id: str | None = None,
+                           limit: int = 1000) -> list[AckExpectation]:
+        """Expected acks matching all the given filters, oldest sent first."""
+        query = select(acks_expected).order_by(acks_expected.c.sent_at, acks_expected.c.id).limit(limit)
+        for column, value in (("partner_id", partner_id), ("gs06", gs06), ("isa13", isa13),
+                              ("document_id", document_id)):
+            if value is not None:
+                query = query.where(acks_expected.c[column] == value)
+        if status is not None:
+            query = query.where(acks_expected.c.status.in_([status] if isinstance(status, str) else list(status)))
+        with self._read() as conn:
+            return [from_mapping(AckExpectation, row) for row in conn.execute(query).mappings()]
+
+    def mark_ack_overdue(self, ack_id: int, detail: str | None = None) -> bool:
+        """Move one pending expectation to 'overdue'; False if it is no longer pending (only one caller wins)."""
+        with self._write() as conn:
+            result = conn.execute(
+                update(acks_expected).where(acks_expected.c.id == ack_id, acks_expected.c.status == "pending")
+                .values(status="overdue", detail=detail, updated_at=self.now())
+            )
+        return bool(result.rowcount)
 
     # ------------------------------------------------------------------ trace and counts
 

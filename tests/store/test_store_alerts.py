@@ -68,3 +68,11 @@ def test_expected_acks_become_overdue(store: Store, clock: FakeClock) -> None:
     assert not store.resolve_ack("acme", "000000005", "5", "0001", "rejected")
     assert not store.resolve_ack("acme", "999999999", "5", "0001", "accepted")
     assert [a.st02 for a in store.overdue_acks()] == ["0002"]
+
+
+def test_alert_text_with_nul_bytes_is_recorded(store: Store) -> None:
+    """A partner's NUL byte quoted in an alert must not make recording the alert fail (PostgreSQL)."""
+    alert_id = store.add_alert("inbound.rejected", "bad \x00 value", "element ISA06 was 'A\x00B'")
+    (row,) = [a for a in store.pending_alerts() if a.id == alert_id]
+    assert "\x00" not in row.subject + row.body
+    assert "\\x00" in row.body
