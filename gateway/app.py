@@ -14,6 +14,7 @@ from typing import Any
 from gateway.config import GatewayConfig
 from gateway.delivery import DeliveryWorker
 from gateway.pipeline import FileOutcome, Pipeline
+from gateway.routing import OrderToCash
 from gateway.store import Store
 from inbox.base import LandingReceipt, RawDocument
 from inbox.sources.folder import FolderWatcher
@@ -44,6 +45,9 @@ class Gateway:
         self.directory = PartnerDirectory(cfg.partners)
         self.pipeline = Pipeline(cfg, self.store, worker_id=self.worker_id, directory=self.directory)
         self.delivery = DeliveryWorker(cfg, self.store, worker_id=self.worker_id, directory=self.directory)
+        # outbound ASNs/invoices, 3PL -> retailer routing, ack reconciliation, overdue acks
+        self.order_to_cash = OrderToCash(cfg, self.store, self.directory, worker_id=self.worker_id,
+                                         on_accepted=self.pipeline.on_accepted, on_sent=self.delivery.on_sent)
 
     def close(self) -> None:
         """Release connections."""
@@ -158,4 +162,5 @@ class Gateway:
         if AlertMailer is not None and (self.cfg.smtp.ops_emails or any(p.alert_emails for p in self.cfg.partners)):
             mailer = AlertMailer(self.store, self.cfg.smtp, self.directory)
             loops.append(("alerts", lambda stop: mailer.run(stop, 2.0)))
+        loops.append(("order-to-cash", lambda stop: self.order_to_cash.run(stop, self.cfg.gateway.poll_seconds)))
         return loops

@@ -230,5 +230,48 @@ def replay(trace_id: str, config: Path | None, reason: str) -> None:
             click.echo(f"  {o.file_id} {o.state} {o.by_state}")
 
 
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--partner", "partner_id", required=True, help="Partner to send the documents to.")
+@click.option("--config", type=click.Path(path_type=Path), help="Configuration file (default gateway.toml).")
+def send(path: Path, partner_id: str, config: Path | None) -> None:
+    """Send our ship notices / invoices (canonical JSON, or CSV with the partner's mapping) to a partner as X12."""
+    with _gateway(config) as gw:
+        if gw.directory.get(partner_id) is None:
+            raise click.UsageError(f"no partner {partner_id!r} in the configuration")
+        result = gw.order_to_cash.flow.send_file(path, partner_id)
+        if result.problem:
+            click.echo(f"not sent: {result.problem}" + (f" (trace: gateway trace {result.file_id})"
+                                                         if result.file_id else ""), err=True)
+            sys.exit(1)
+        gw.drain()
+        for o in result.outcomes:
+            doc = gw.store.get_document(o.document_id) if o.document_id else None
+            if doc is not None:
+                o.state = doc.state
+            click.echo(o.line())
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command()
+@click.option("--partner", "partner_id", help="Only this partner.")
+@click.option("--overdue", is_flag=True, help="Only acknowledgments that are overdue.")
+@click.option("--config", type=click.Path(path_type=Path), help="Configuration file (default gateway.toml).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def acks(partner_id: str | None, overdue: bool, config: Path | None, as_json: bool) -> None:
+    """Acknowledgments we expect for what we sent, and their status (pending, accepted, rejected, overdue)."""
+    from dataclasses import asdict
+
+    with _gateway(config) as gw:
+        views = gw.order_to_cash.reconciler.list_acks(partner_id=partner_id, overdue=overdue)
+    if as_json:
+        click.echo(json.dumps([asdict(v) for v in views], indent=2, default=str))
+        return
+    if not views:
+        click.echo("no acknowledgments" + (" overdue" if overdue else " expected"))
+    for v in views:
+        click.echo(v.line())
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -226,7 +226,12 @@ class DeliveryWorker:
         if not ok:
             self._failed(row, self.directory.get(row.partner_id), text, retryable)
             return
-        self.store.mark_sent(row.id, worker=self.worker_id, detail={"to": text})
+        if self.store.mark_sent(row.id, worker=self.worker_id, detail={"to": text}):
+            for hook in self.on_sent:  # idempotent (expected acks); a periodic sweep redoes a missed one
+                try:
+                    hook(row)
+                except Exception:
+                    log.exception("after-send hook failed for outbox %s", row.id)
         if row.kind == "sink" and row.document_id:
             self._maybe_delivered(row.document_id)
 

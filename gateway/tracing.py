@@ -39,6 +39,10 @@ def trace_report(store: Store, trace_id: str) -> dict[str, Any] | None:
         item["issues"] = json.loads(d.issues_json or "[]")
         item.pop("issues_json", None)
         item["document"] = json.loads(d.canonical_json) if d.canonical_json else None
+        if d.direction == "out":
+            from gateway.reconcile import ack_rows_for
+
+            item["acks"] = ack_rows_for(store, d.id)
         item.pop("canonical_json", None)
         docs.append(item)
     return {"file": asdict(f), "focus": focus, "documents": docs, "events": store.history(f.id),
@@ -64,6 +68,9 @@ def format_trace(report: dict[str, Any]) -> str:
         env = f"ISA13 {d['isa13'] or '-'} GS06 {d['gs06'] or '-'} ST02 {d['st02'] or '-'}"
         lines.append(f"{mark} document {d['id']}  {d['kind']} {d['business_key'] or ''}  {env}  state {d['state']}"
                      + (f"  duplicate of {d['duplicate_of']}" if d.get("duplicate_of") else ""))
+        for ack in d.get("acks", []):
+            detail = f"  {ack['detail']}" if ack["detail"] else ""
+            lines.append(f"      ack {ack['status']}  due {ack['due_at']}{detail}")
         for issue in d["issues"][:10]:
             where = f" {issue.get('segment', '')}@{issue.get('position', '')}" if issue.get("segment") else ""
             lines.append(f"      {issue['severity']}: {issue['code']}{where}: {issue['message']}")

@@ -176,6 +176,7 @@ class PartnerProfile(_Frozen):
     invoice_on_ship: bool = False
     alert_emails: list[str] = Field(default_factory=list)
     usage_indicator: Literal["P", "T"] = "P"
+    erp_outbound_path: Path | None = None  # our ERP drops ship notices/invoices for this partner here
 
     def identities(self) -> list[X12Identity]:
         """The X12 identities this partner sends under (primary first)."""
