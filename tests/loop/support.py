@@ -293,7 +293,7 @@ class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """aiosmtpd handler: keep the parsed message."""
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:

@@ -159,6 +159,7 @@ def test_silent_retailer_gets_one_overdue_alert_mail(loop: Loop, smtp: tuple[int
     overdue_mails = [(s, b) for s, b in received if "No acknowledgment" in b or "No acknowledgment" in s]
     assert len(overdue_mails) == 1  # one digest for the retailer...
     subject, body = overdue_mails[0]
+    assert "acme" in subject
     assert body.count("No acknowledgment from acme") == 2  # ...with exactly one alert per document
     assert "ship notice (ASN) SH-9001" in body and "invoice SH-9001" in body and "gateway trace" in body
     # a late 997 still reconciles the 856
