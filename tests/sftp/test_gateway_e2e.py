@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -30,6 +33,7 @@ from parsers.x12 import GroupStart, InterchangeStart, read_x12
 
 from .servers import AsyncsshServer, OpenSshServer, SftpTestServer
 
+ROOT = Path(__file__).resolve().parent.parent.parent
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "sftp"
 RETAILER_850 = FIXTURES / "bigbox_850.x12"  # ISA13 000007301, GS06 7301, PO BB-900117
 THREEPL_856 = FIXTURES / "fastfreight_856.x12"  # ISA13 000004402, GS06 4402, shipment FF-SHP-20250304-01
@@ -357,6 +361,56 @@ def test_crash_after_landing_before_remote_delete(server: SftpTestServer, tmp_pa
         assert gw.drain() == 1
         assert [d.business_key for d in gw.store.find_documents(direction="in")] == ["BB-900117"]
         assert len(gw.store.find_outbox(kind="ack")) == 1
+    assert len(remote_names(server, "bigbox", "out")) == 1
+
+
+KILLED_AFTER_LANDING = """
+import os, signal, sys
+from pathlib import Path
+from gateway.app import Gateway
+from gateway.config import load_config
+
+
+class KillAfterLanding:
+    def __init__(self, store):
+        self.store = store
+
+    def land(self, raw):
+        receipt = self.store.land(raw)
+        print(receipt.file_id, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+gw = Gateway(load_config(Path(sys.argv[1])), worker_id="killed")
+(poller,) = [p for p in gw.sftp_pollers() if p.profile.id == "bigbox"]
+poller.lander = KillAfterLanding(gw.store)
+poller.poll_once()
+poller.poll_once()
+print("survived", flush=True)
+"""
+
+
+def test_kill_9_after_landing_then_restart_deletes_without_landing_again(server: SftpTestServer,
+                                                                        tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, server)
+    assert cfg.source_path is not None
+    upload(server, "bigbox", "po.edi", RETAILER_850.read_bytes())
+    proc = subprocess.run([sys.executable, "-c", KILLED_AFTER_LANDING, str(cfg.source_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert "survived" not in proc.stdout
+    file_id = proc.stdout.split()[0]
+    assert remote_names(server, "bigbox", "inbox") == ["po.edi"]
+
+    with Gateway(cfg, worker_id="after-kill") as gw:
+        assert [f.id for f in sftp_file_rows(gw.store)] == [file_id]
+        poller = pollers_by_partner(gw)["bigbox"]
+        poller.poll_once()
+        (landed,) = poller.poll_once().landed
+        assert landed.receipt.already_landed and landed.acknowledged and landed.receipt.file_id == file_id
+        assert remote_names(server, "bigbox", "inbox") == []
+        assert [f.id for f in sftp_file_rows(gw.store)] == [file_id]
+        assert gw.drain() == 1
     assert len(remote_names(server, "bigbox", "out")) == 1
 
 
