@@ -11,9 +11,11 @@ Rules:
   otherwise when its size and mtime are the same on two polls in a row (``PollState.seen``).
 - Order for each file: download to a temp file in the spool dir -> check its size against the
   remote stat -> ``lander.land`` -> only then delete the remote file (or move it to
-  ``remote_done_path``). A crash between landing and deleting lands the file again on the next
-  run; the Lander is idempotent on ``transport_id`` and answers ``already_landed=True``, after
-  which we delete it again. Nothing is lost and nothing is recorded twice.
+  ``remote_done_path``). The spool copy is not fsynced: until ``land`` returns, the server's copy
+  is the durable one, and the Lander archives durably before it returns. A crash between landing
+  and deleting lands the file again on the next run; the Lander is idempotent on
+  ``transport_id`` and answers ``already_landed=True``, after which we delete it again. Nothing
+  is lost and nothing is recorded twice.
 - If the delete/move is refused (permission denied) we alert once and remember the transport id
   in ``PollState.landed_unacked``, so later polls retry only the delete, without downloading
   or landing again. (A fresh process without that memory downloads it once more and gets
@@ -512,8 +514,7 @@ class SftpPoller:
                             raise _Stopped()
                     after = remote.stat().st_size
                 try:
-                    out.flush()
-                    os.fsync(out.fileno())
+                    out.flush()  # no fsync: the spool copy is scratch; the Lander makes the bytes durable
                 except OSError as exc:
                     raise SpoolError(f"cannot flush spool file {tmp}: {exc}") from exc
             if done != size or after != size:
