@@ -99,18 +99,19 @@ def schema(kind: str | None) -> None:
     click.echo(json.dumps({k: m.model_json_schema() for k, m in models.items()}, indent=2))
 
 
-def _gateway(config: Path | None) -> Any:
+def _gateway(config: Path | None, worker_id: str | None = None) -> Any:
     from gateway.app import Gateway
 
     cfg = _load(config, required=True)
     assert cfg is not None
-    return Gateway(cfg)
+    return Gateway(cfg, worker_id=worker_id)
 
 
 @main.command()
 @click.option("--config", type=click.Path(path_type=Path), help="Configuration file (default gateway.toml).")
 @click.option("--log-level", default="INFO", show_default=True)
-def run(config: Path | None, log_level: str) -> None:
+@click.option("--worker-id", help="This worker's id in the ledger (default: gateway.worker_id, else host:pid).")
+def run(config: Path | None, log_level: str, worker_id: str | None) -> None:
     """Run the daemon: watched folders, SFTP polls, pipeline, deliveries, alerts; stop with SIGTERM/SIGINT."""
     import logging
     import signal
@@ -125,7 +126,7 @@ def run(config: Path | None, log_level: str) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    with _gateway(config) as gw:
+    with _gateway(config, worker_id) as gw:
         gw.run(stop)
 
 
