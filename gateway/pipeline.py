@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from gateway.config import GatewayConfig
 from gateway.store import Store
+from gateway.store.ids import new_id
 from gateway.store.rows import FileRow
 from outbound.writers import WriterError, X12Envelope, write_functional_ack
 from parsers.canonical import FunctionalAck, GroupAck, InterchangeAck
@@ -109,16 +110,14 @@ class Pipeline:
                 return [self.process_file(f) for f in claimed]
         except Exception:
             log.info("batch of %d files failed; processing them one by one", len(claimed))
-        outcomes = []
-        for f in claimed:
-            with self.store.transaction():
-                outcomes.append(self.process_file_safely(f))
-        return outcomes
+        return [self.process_file_safely(f) for f in claimed]
 
     def process_file_safely(self, f: FileRow) -> FileOutcome:
-        """Process a claimed file; an unexpected error schedules a retry (and dead after N) instead of raising."""
+        """Process a claimed file in its own transaction; an unexpected error rolls all of it back and
+        schedules a retry (dead after N) instead of raising."""
         try:
-            return self.process_file(f)
+            with self.store.transaction():
+                return self.process_file(f)
         except Exception as exc:  # our bug or the store being down: retry later, never lose the file
             log.exception("processing file %s failed", f.id)
             settings = self.cfg.gateway
@@ -351,26 +350,26 @@ class Pipeline:
                 "gs06": ts.group.control_number if ts.group else None, "st02": ts.control_number,
                 "gs01": ts.group.functional_id_code if ts.group else None, "st01": ts.id, "version": ts.version,
             }
-        doc_id = self.store.add_document(
-            f.id, seq, kind=t.kind, partner_id=partner.id, business_key=business_key, purpose_code=purpose,
-            content_hash=content_hash, parent_id=None,
+        # The whole file is processed in one transaction, so the document can be written in its final
+        # state at once; its id is chosen first so that dedup keys can point at it.
+        doc_id = new_id()
+        state, detail, duplicate_of = self._decide(partner, doc_id, t, status, dup_of, content_hash)
+        stored_id = self.store.add_document(
+            f.id, seq, kind=t.kind, state=state, partner_id=partner.id, business_key=business_key,
+            purpose_code=purpose, content_hash=content_hash, parent_id=None, document_id=doc_id,
+            duplicate_of=duplicate_of, detail=detail,
             canonical_json=doc.model_dump_json(exclude_none=True) if doc is not None else None,
             issues_json=_issues_json(issues), **envelope)
-        current = self.store.get_document(doc_id)
-        assert current is not None
-        if current.state != "received":  # processed before a crash: nothing more to do
-            outcome.documents += 1
-            outcome.by_state[current.state] = outcome.by_state.get(current.state, 0) + 1
-            return
-        state, detail, duplicate_of = self._decide(partner, doc_id, t, status, dup_of, content_hash)
-        if state == "acknowledged" and doc is not None:
+        if stored_id != doc_id:  # recorded by an earlier run of this file: nothing more to do
+            current = self.store.get_document(stored_id)
+            state = current.state if current is not None else state
+        elif state == "acknowledged" and doc is not None:
             if t.kind != "functional_ack":
                 self._queue_deliveries(partner, doc_id, t)
-            for hook in self.on_accepted:  # before the state change: a crash here re-runs them (idempotent)
+            for hook in self.on_accepted:  # same transaction as the document row: all or nothing
                 hook(partner, doc_id, doc)
-        if state == "rejected":
+        if stored_id == doc_id and state == "rejected":
             self._alert_rejection(partner, f, t, "; ".join(i.message for i in issues if i.is_error)[:500])
-        self.store.set_document_state(doc_id, state, expect="received", detail=detail, duplicate_of=duplicate_of)
         outcome.documents += 1
         outcome.by_state[state] = outcome.by_state.get(state, 0) + 1
 

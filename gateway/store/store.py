@@ -409,13 +409,17 @@ class Store:
                      business_key: str | None = None, purpose_code: str | None = None,
                      content_hash: str | None = None, parent_id: str | None = None,
                      canonical_json: str | None = None, issues_json: str | None = None,
-                     detail: Detail = None) -> str:
+                     detail: Detail = None, document_id: str | None = None,
+                     duplicate_of: str | None = None) -> str:
         """Record the ``seq``-th document of a file and return its id; the same (file, seq) again
-        returns the first id and changes nothing (re-processing after a crash)."""
+        returns the first id and changes nothing (re-processing after a crash).
+
+        ``document_id`` lets the caller choose the id (to claim dedup keys before the row exists).
+        """
         if direction not in ("in", "out"):
             raise StoreError(f"direction must be 'in' or 'out', got {direction!r}")
         now = self.now()
-        doc_id = new_id()
+        doc_id = document_id or new_id()
         with self._write() as conn:
             if conn.scalar(select(files.c.id).where(files.c.id == file_id)) is None:
                 raise NotFound(f"file {file_id!r} is not in the ledger")
@@ -425,7 +429,7 @@ class Store:
                     kind=kind, state=state, sender_id=sender_id, receiver_id=receiver_id, isa13=isa13,
                     gs06=gs06, st02=st02, gs01=gs01, st01=st01, version=version, business_key=business_key,
                     purpose_code=purpose_code, content_hash=content_hash, parent_id=parent_id,
-                    canonical_json=canonical_json, issues_json=issues_json, attempts=0,
+                    duplicate_of=duplicate_of, canonical_json=canonical_json, issues_json=issues_json, attempts=0,
                     created_at=now, updated_at=now,
                 ).on_conflict_do_nothing(index_elements=["file_id", "seq"]).returning(documents.c.id)
             ).scalar()
