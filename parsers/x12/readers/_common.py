@@ -12,18 +12,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from parsers.canonical import (
-    Address,
-    AllowanceCharge,
-    Carrier,
-    Contact,
-    DateRef,
-    PaymentTerms,
-    ProductId,
-    Reference,
-    SourceEnvelope,
-    Tax,
-)
+from parsers.canonical import SourceEnvelope
 from parsers.x12.stream import TransactionSet, parse_date, parse_time
 
 Segment = list[str]
@@ -38,6 +27,12 @@ def el(seg: Segment, i: int) -> str:
 def opt(seg: Segment, i: int) -> str | None:
     """Element ``i`` of a segment, stripped; None when absent or empty."""
     return (seg[i].strip() or None) if len(seg) > i else None
+
+
+# Dates repeat a lot: parsed dates are kept (they are immutable), up to a bound.
+_CACHE_MAX = 10_000
+_DATES: dict[str, dt.date | None] = {}
+_MISSING: Any = object()
 
 
 def dec(value: str | None) -> Decimal | None:
@@ -71,7 +66,16 @@ def integer(value: str | None) -> int | None:
 
 def date(value: str | None) -> dt.date | None:
     """A DT element as a date; None when empty or invalid."""
-    return parse_date(value) if value else None
+    if not value:
+        return None
+    d: dt.date | None = _DATES.get(value, _MISSING)
+    if d is not _MISSING:
+        return d
+    d = parse_date(value)
+    if len(_DATES) >= _CACHE_MAX:
+        _DATES.clear()
+    _DATES[value] = d
+    return d
 
 
 def time(value: str | None) -> dt.time | None:
@@ -79,75 +83,75 @@ def time(value: str | None) -> dt.time | None:
     return parse_time(value) if value else None
 
 
-def product_ids(seg: Segment, first: int, count: int = 10) -> list[ProductId]:
-    """Product ids from (qualifier, id) element pairs starting at element ``first`` (PO106, IT106, LIN02...)."""
-    out: list[ProductId] = []
-    n = len(seg)
-    for i in range(first, min(first + 2 * count, n - 1), 2):
+def product_ids(seg: Segment, first: int, count: int = 10) -> list[dict[str, str]]:
+    """ProductId fields from (qualifier, id) element pairs starting at element ``first`` (PO106, IT106, LIN02...)."""
+    out: list[dict[str, str]] = []
+    for i in range(first, min(first + 2 * count, len(seg) - 1), 2):
         q = seg[i].strip()
-        v = seg[i + 1].strip()
-        if q and v:
-            out.append(ProductId(qualifier=q, value=v))
+        if q:
+            v = seg[i + 1].strip()
+            if v:
+                out.append({"qualifier": q, "value": v})
     return out
 
 
-def reference(seg: Segment) -> Reference | None:
-    """A REF (or N9) segment as a Reference; None without a qualifier."""
+def reference(seg: Segment) -> dict[str, Any] | None:
+    """A REF (or N9) segment as Reference fields; None without a qualifier."""
     q = el(seg, 1)
     if not q:
         return None
-    return Reference(qualifier=q, value=opt(seg, 2), description=opt(seg, 3))
+    return {"qualifier": q, "value": opt(seg, 2), "description": opt(seg, 3)}
 
 
-def date_ref(seg: Segment) -> DateRef | None:
-    """A DTM segment as a DateRef; None without a qualifier."""
+def date_ref(seg: Segment) -> dict[str, Any] | None:
+    """A DTM segment as DateRef fields; None without a qualifier."""
     q = el(seg, 1)
     if not q:
         return None
-    return DateRef(qualifier=q, date=date(opt(seg, 2)), time=time(opt(seg, 3)))
+    return {"qualifier": q, "date": date(opt(seg, 2)), "time": time(opt(seg, 3))}
 
 
-def terms(seg: Segment) -> PaymentTerms:
-    """An ITD segment as PaymentTerms."""
-    return PaymentTerms(type_code=opt(seg, 1), basis_date_code=opt(seg, 2), discount_percent=dec(opt(seg, 3)),
-                        discount_due_date=date(opt(seg, 4)), discount_days=integer(opt(seg, 5)),
-                        net_due_date=date(opt(seg, 6)), net_days=integer(opt(seg, 7)),
-                        discount_amount=implied(opt(seg, 8)), description=opt(seg, 12))
+def terms(seg: Segment) -> dict[str, Any]:
+    """An ITD segment as PaymentTerms fields."""
+    return {"type_code": opt(seg, 1), "basis_date_code": opt(seg, 2), "discount_percent": dec(opt(seg, 3)),
+            "discount_due_date": date(opt(seg, 4)), "discount_days": integer(opt(seg, 5)),
+            "net_due_date": date(opt(seg, 6)), "net_days": integer(opt(seg, 7)),
+            "discount_amount": implied(opt(seg, 8)), "description": opt(seg, 12)}
 
 
-def carrier_td5(seg: Segment) -> Carrier:
-    """A TD5 segment as a Carrier."""
-    return Carrier(routing_sequence=opt(seg, 1), id_qualifier=opt(seg, 2), id=opt(seg, 3), transport_method=opt(seg, 4),
-                   routing=opt(seg, 5), service_level=opt(seg, 12))
+def carrier_td5(seg: Segment) -> dict[str, Any]:
+    """A TD5 segment as Carrier fields."""
+    return {"routing_sequence": opt(seg, 1), "id_qualifier": opt(seg, 2), "id": opt(seg, 3),
+            "transport_method": opt(seg, 4), "routing": opt(seg, 5), "service_level": opt(seg, 12)}
 
 
-def allowance_charge(seg: Segment) -> AllowanceCharge | None:
-    """A SAC segment as an AllowanceCharge (SAC05 has two implied decimals); None for a bad SAC01."""
+def allowance_charge(seg: Segment) -> dict[str, Any] | None:
+    """A SAC segment as AllowanceCharge fields (SAC05 has two implied decimals); None for a bad SAC01."""
     ind = el(seg, 1)
     if ind not in ("A", "C", "N"):
         return None
-    return AllowanceCharge(indicator=ind, code=opt(seg, 2), amount=implied(opt(seg, 5)), percent=dec(opt(seg, 7)),
-                           rate=dec(opt(seg, 8)), quantity=dec(opt(seg, 10)), description=opt(seg, 15))
+    return {"indicator": ind, "code": opt(seg, 2), "amount": implied(opt(seg, 5)), "percent": dec(opt(seg, 7)),
+            "rate": dec(opt(seg, 8)), "quantity": dec(opt(seg, 10)), "description": opt(seg, 15)}
 
 
-def tax(seg: Segment) -> Tax:
-    """A TXI segment as a Tax."""
-    return Tax(type_code=opt(seg, 1), amount=dec(opt(seg, 2)), percent=dec(opt(seg, 3)))
+def tax(seg: Segment) -> dict[str, Any]:
+    """A TXI segment as Tax fields."""
+    return {"type_code": opt(seg, 1), "amount": dec(opt(seg, 2)), "percent": dec(opt(seg, 3))}
 
 
-def contact(seg: Segment) -> Contact:
-    """A PER segment as a Contact (TE phone, EM email, FX fax among PER03..PER08)."""
+def contact(seg: Segment) -> dict[str, Any]:
+    """A PER segment as Contact fields (TE phone, EM email, FX fax among PER03..PER08)."""
     found: dict[str, str] = {}
     for i in (3, 5, 7):
         q, v = el(seg, i), el(seg, i + 1)
         if q and v and q not in found:
             found[q] = v
-    return Contact(function_code=opt(seg, 1), name=opt(seg, 2), phone=found.get("TE"), email=found.get("EM"),
-                   fax=found.get("FX"))
+    return {"function_code": opt(seg, 1), "name": opt(seg, 2), "phone": found.get("TE"), "email": found.get("EM"),
+            "fax": found.get("FX")}
 
 
 class PartyBuilder:
-    """Accumulates one N1 loop (N1, N2, N3, N4, PER) into Party keyword arguments."""
+    """Accumulates one N1 loop (N1, N2, N3, N4, PER) into Party fields."""
 
     __slots__ = ("contacts", "fields", "lines", "place")
 
@@ -156,13 +160,16 @@ class PartyBuilder:
                                        "id": opt(n1, 4)}
         self.lines: list[str] = []
         self.place: dict[str, str | None] = {}
-        self.contacts: list[Contact] = []
+        self.contacts: list[dict[str, Any]] = []
 
     def add(self, seg: Segment) -> bool:
         """Take N2/N3/N4/PER of this party; False when the segment is not a party detail."""
         sid = seg[0]
         if sid == "N3":
-            self.lines.extend(v.strip() for v in seg[1:3] if v.strip())
+            for v in seg[1:3]:
+                v = v.strip()
+                if v:
+                    self.lines.append(v)
         elif sid == "N4":
             self.place = {"city": opt(seg, 1), "state": opt(seg, 2), "postal_code": opt(seg, 3), "country": opt(seg, 4)}
         elif sid == "N2":
@@ -175,34 +182,49 @@ class PartyBuilder:
         return True
 
     def kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``Party``."""
-        out = dict(self.fields)
+        """The Party fields (address and contacts as nested fields)."""
+        out = self.fields
         if self.lines or self.place:
-            out["address"] = Address(lines=self.lines, **self.place)
+            out["address"] = {"lines": self.lines, **self.place}
         if self.contacts:
             out["contacts"] = self.contacts
         return out
 
 
+_last_envelope: list[Any] = [None, None, None]  # (interchange, group, their SourceEnvelope fields)
+
+
+def envelope(ts: TransactionSet) -> dict[str, Any]:
+    """The SourceEnvelope fields of a transaction set: ISA ids, GS ids and versions, ST ids."""
+    ich, grp = ts.interchange, ts.group
+    last = _last_envelope
+    if last[0] is ich and last[1] is grp and ich is not None:
+        fields: dict[str, Any] = last[2]
+    else:
+        fields = {
+            "format": "x12",
+            "sender_qualifier": ich.sender_qualifier if ich else None,
+            "sender_id": ich.sender_id if ich else None,
+            "receiver_qualifier": ich.receiver_qualifier if ich else None,
+            "receiver_id": ich.receiver_id if ich else None,
+            "interchange_control_number": ich.control_number if ich else None,
+            "interchange_date": ich.date if ich else None,
+            "interchange_time": ich.time if ich else None,
+            "usage_indicator": ich.usage_indicator if ich else None,
+            "group_sender_id": grp.sender_code or None if grp else None,
+            "group_receiver_id": grp.receiver_code or None if grp else None,
+            "functional_id_code": grp.functional_id_code or None if grp else None,
+            "group_control_number": grp.control_number or None if grp else None,
+        }
+        last[:] = [ich, grp, fields]
+    out = dict(fields)
+    out["version"] = ts.version or None
+    out["transaction_set_id"] = ts.id or None
+    out["transaction_set_control_number"] = ts.control_number or None
+    out["implementation_reference"] = ts.implementation_reference
+    return out
+
+
 def source_envelope(ts: TransactionSet) -> SourceEnvelope:
     """The SourceEnvelope of a transaction set: ISA ids, GS ids and versions, ST ids."""
-    ich, grp = ts.interchange, ts.group
-    return SourceEnvelope(
-        format="x12",
-        sender_qualifier=ich.sender_qualifier if ich else None,
-        sender_id=ich.sender_id if ich else None,
-        receiver_qualifier=ich.receiver_qualifier if ich else None,
-        receiver_id=ich.receiver_id if ich else None,
-        interchange_control_number=ich.control_number if ich else None,
-        interchange_date=ich.date if ich else None,
-        interchange_time=ich.time if ich else None,
-        usage_indicator=ich.usage_indicator if ich else None,
-        group_sender_id=grp.sender_code or None if grp else None,
-        group_receiver_id=grp.receiver_code or None if grp else None,
-        functional_id_code=grp.functional_id_code or None if grp else None,
-        group_control_number=grp.control_number or None if grp else None,
-        version=ts.version or None,
-        transaction_set_id=ts.id or None,
-        transaction_set_control_number=ts.control_number or None,
-        implementation_reference=ts.implementation_reference,
-    )
+    return SourceEnvelope.model_validate(envelope(ts))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from parsers.canonical import AllowanceCharge, Carrier, DateRef, Invoice, LineItem, Party, PaymentTerms, Reference, Tax
+from parsers.canonical import Invoice
 from parsers.issues import Issue
 from parsers.x12.readers._common import (
     PartyBuilder,
@@ -14,12 +14,12 @@ from parsers.x12.readers._common import (
     date_ref,
     dec,
     el,
+    envelope,
     implied,
     integer,
     opt,
     product_ids,
     reference,
-    source_envelope,
     tax,
     terms,
 )
@@ -30,14 +30,14 @@ from parsers.x12.stream import TransactionSet
 def read_810(ts: TransactionSet) -> tuple[Invoice, list[Issue]]:
     """Read an 810 into an Invoice, with the issues only the reader can see (CTT totals)."""
     head: dict[str, Any] = {}
-    refs: list[Reference] = []
-    dates: list[DateRef] = []
-    pay: list[PaymentTerms] = []
-    parties: list[Party] = []
-    sacs: list[AllowanceCharge] = []
-    taxes: list[Tax] = []
+    refs: list[dict[str, Any]] = []
+    dates: list[dict[str, Any]] = []
+    pay: list[dict[str, Any]] = []
+    parties: list[dict[str, Any]] = []
+    sacs: list[dict[str, Any]] = []
+    taxes: list[dict[str, Any]] = []
     notes: list[str] = []
-    lines: list[LineItem] = []
+    lines: list[dict[str, Any]] = []
     line: dict[str, Any] | None = None
     party: PartyBuilder | None = None
     in_line_party = False
@@ -48,13 +48,13 @@ def read_810(ts: TransactionSet) -> tuple[Invoice, list[Issue]]:
     def close_party() -> None:
         nonlocal party
         if party is not None and not in_line_party:
-            parties.append(Party(**party.kwargs()))
+            parties.append(party.kwargs())
         party = None
 
     def close_line() -> None:
         nonlocal line
         if line is not None:
-            lines.append(LineItem(**line))
+            lines.append(line)
             line = None
 
     for pos, seg in enumerate(ts.segments, 1):
@@ -111,8 +111,8 @@ def read_810(ts: TransactionSet) -> tuple[Invoice, list[Issue]]:
         elif sid == "ITD":
             pay.append(terms(seg))
         elif sid == "CAD" and "carrier" not in head:
-            head["carrier"] = Carrier(transport_method=opt(seg, 1), id_qualifier="2" if opt(seg, 4) else None,
-                                      id=opt(seg, 4), routing=opt(seg, 5))
+            head["carrier"] = {"transport_method": opt(seg, 1), "id_qualifier": "2" if opt(seg, 4) else None,
+                               "id": opt(seg, 4), "routing": opt(seg, 5)}
         elif sid == "NTE":
             text = opt(seg, 2)
             if text:
@@ -131,7 +131,8 @@ def read_810(ts: TransactionSet) -> tuple[Invoice, list[Issue]]:
     close_line()
     hash_total = head.pop("_hash", None)
     head.setdefault("invoice_number", "")
-    doc = Invoice(**head, references=refs, dates=dates, terms=pay, parties=parties, allowances_charges=sacs,
-                  taxes=taxes, notes=notes, lines=lines, source=source_envelope(ts))
-    issues = check_totals(doc.line_count, hash_total, it1_count, qty_sum, ctt_pos, "IT1")
+    head.update(references=refs, dates=dates, terms=pay, parties=parties, allowances_charges=sacs, taxes=taxes,
+                notes=notes, lines=lines, source=envelope(ts))
+    doc = Invoice.model_validate(head)
+    issues = check_totals(head.get("line_count"), hash_total, it1_count, qty_sum, ctt_pos, "IT1")
     return doc, issues

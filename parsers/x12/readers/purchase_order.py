@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from parsers.canonical import AllowanceCharge, DateRef, LineItem, Party, PaymentTerms, PurchaseOrder, Reference, Tax
+from parsers.canonical import PurchaseOrder
 from parsers.issues import Issue
 from parsers.x12.readers._common import (
     PartyBuilder,
@@ -15,11 +15,11 @@ from parsers.x12.readers._common import (
     date_ref,
     dec,
     el,
+    envelope,
     integer,
     opt,
     product_ids,
     reference,
-    source_envelope,
     tax,
     terms,
 )
@@ -27,56 +27,57 @@ from parsers.x12.readers.totals import check_totals
 from parsers.x12.stream import TransactionSet
 
 _HEADER, _PARTY, _LINE, _SUMMARY = range(4)
+_PARTY_DETAILS = frozenset({"N2", "N3", "N4", "PER"})
 
 
 def read_850(ts: TransactionSet) -> tuple[PurchaseOrder, list[Issue]]:
     """Read an 850 into a PurchaseOrder, with the issues only the reader can see (CTT totals)."""
     head: dict[str, Any] = {}
-    refs: list[Reference] = []
-    dates: list[DateRef] = []
-    pay: list[PaymentTerms] = []
-    parties: list[Party] = []
-    sacs: list[AllowanceCharge] = []
-    taxes: list[Tax] = []
+    refs: list[dict[str, Any]] = []
+    dates: list[dict[str, Any]] = []
+    pay: list[dict[str, Any]] = []
+    parties: list[dict[str, Any]] = []
+    sacs: list[dict[str, Any]] = []
+    taxes: list[dict[str, Any]] = []
     notes: list[str] = []
-    lines: list[LineItem] = []
+    lines: list[dict[str, Any]] = []
     line: dict[str, Any] | None = None
     party: PartyBuilder | None = None
     ctx = _HEADER
     ctt_pos = 0
     po1_count = 0
     qty_sum = Decimal(0)
-
-    def close_party() -> None:
-        nonlocal party
-        if party is not None:
-            if ctx != _LINE:
-                parties.append(Party(**party.kwargs()))
-            party = None
-
-    def close_line() -> None:
-        nonlocal line
-        if line is not None:
-            lines.append(LineItem(**line))
-            line = None
+    details = _PARTY_DETAILS
 
     for pos, seg in enumerate(ts.segments, 1):
         sid = seg[0]
-        if party is not None and sid in ("N2", "N3", "N4", "PER") and party.add(seg):
-            continue
+        if party is not None:
+            if sid in details and party.add(seg):
+                continue
+            if sid in ("PO1", "N1", "CTT", "SE"):  # the party ends here (kept unless it sat inside a line)
+                if ctx != _LINE:
+                    parties.append(party.kwargs())
+                party = None
         if sid == "PO1":
-            close_party()
-            close_line()
             ctx = _LINE
             po1_count += 1
-            qty = dec(opt(seg, 2))
+            n = len(seg)
+            qty = dec(seg[2].strip()) if n > 2 else None
             if qty is not None:
                 qty_sum += qty
-            line = {"line_number": opt(seg, 1), "quantity": qty, "unit_of_measure": opt(seg, 3),
-                    "unit_price": dec(opt(seg, 4)), "price_basis": opt(seg, 5), "product_ids": product_ids(seg, 6),
+            line = {"line_number": (seg[1].strip() or None) if n > 1 else None, "quantity": qty,
+                    "unit_of_measure": (seg[3].strip() or None) if n > 3 else None,
+                    "unit_price": dec(seg[4].strip()) if n > 4 else None,
+                    "price_basis": (seg[5].strip() or None) if n > 5 else None,
+                    "product_ids": product_ids(seg, 6) if n > 7 else [],
                     "dates": [], "references": [], "allowances_charges": [], "taxes": []}
+            lines.append(line)
+        elif sid == "PID":
+            desc = opt(seg, 5)
+            if desc and line is not None:
+                old = line.get("description")
+                line["description"] = f"{old} {desc}" if old else desc
         elif sid == "N1":
-            close_party()
             party = PartyBuilder(seg)
         elif sid == "BEG":
             head.update(po_number=el(seg, 3), purpose_code=opt(seg, 1), order_type=opt(seg, 2),
@@ -93,10 +94,6 @@ def read_850(ts: TransactionSet) -> tuple[PurchaseOrder, list[Issue]]:
             q = el(seg, 5)
             if q:
                 line["dates"].append(date_ref(["DTM", q, el(seg, 6), el(seg, 7)]))
-        elif sid == "PID":
-            desc = opt(seg, 5)
-            if desc and line is not None:
-                line["description"] = f"{line['description']} {desc}" if line.get("description") else desc
         elif sid == "PO4" and line is not None:
             line.update(pack=dec(opt(seg, 1)), size=dec(opt(seg, 2)), size_unit=opt(seg, 3))
         elif sid == "SAC":
@@ -120,8 +117,7 @@ def read_850(ts: TransactionSet) -> tuple[PurchaseOrder, list[Issue]]:
             if text:
                 notes.append(text)
         elif sid == "CTT":
-            close_party()
-            close_line()
+            line = None
             ctx = _SUMMARY
             ctt_pos = pos
             head.update(line_count=integer(opt(seg, 1)), hash_total=dec(opt(seg, 2)))
@@ -131,12 +127,15 @@ def read_850(ts: TransactionSet) -> tuple[PurchaseOrder, list[Issue]]:
             elif el(seg, 1) == "TT" or (ctx == _SUMMARY and "total_amount" not in head):
                 head["total_amount"] = dec(opt(seg, 2))
         elif sid == "SE":
-            close_party()
-            close_line()
-    close_party()
-    close_line()
+            line = None
+    if party is not None and ctx != _LINE:
+        parties.append(party.kwargs())
     head.setdefault("po_number", "")
-    doc = PurchaseOrder(**head, references=refs, dates=dates, terms=pay, parties=parties, allowances_charges=sacs,
-                        taxes=taxes, notes=notes, lines=lines, source=source_envelope(ts))
-    issues = check_totals(doc.line_count, doc.hash_total, po1_count, qty_sum, ctt_pos, "PO1")
+    head.update(references=refs, dates=dates, terms=pay, parties=parties, allowances_charges=sacs, taxes=taxes,
+                notes=notes, lines=lines, source=envelope(ts))
+    doc = _validate(head)
+    issues = check_totals(head.get("line_count"), head.get("hash_total"), po1_count, qty_sum, ctt_pos, "PO1")
     return doc, issues
+
+
+_validate = PurchaseOrder.model_validate

@@ -14,17 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from parsers.canonical import (
-    Carrier,
-    DateRef,
-    OrderLevel,
-    PackLevel,
-    Party,
-    ProductId,
-    Reference,
-    ShipNotice,
-    ShippedItem,
-)
+from parsers.canonical import ShipNotice
 from parsers.issues import Issue, Level, error
 from parsers.x12.readers._common import (
     PartyBuilder,
@@ -34,11 +24,11 @@ from parsers.x12.readers._common import (
     date_ref,
     dec,
     el,
+    envelope,
     integer,
     opt,
     product_ids,
     reference,
-    source_envelope,
     time,
 )
 from parsers.x12.readers.totals import check_totals
@@ -66,25 +56,25 @@ def _hl_issue(msg: str, position: int, element: int, value: str, ref: str) -> Is
                  x12_code="7", reference_number=ref, value=value[:99])
 
 
-def _parties(segments: list[Segment]) -> list[Party]:
-    out: list[Party] = []
+def _parties(segments: list[Segment]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     party: PartyBuilder | None = None
     for seg in segments:
         if seg[0] == "N1":
             if party is not None:
-                out.append(Party(**party.kwargs()))
+                out.append(party.kwargs())
             party = PartyBuilder(seg)
         elif party is not None and not party.add(seg) and seg[0] != "REF":
-            out.append(Party(**party.kwargs()))
+            out.append(party.kwargs())
             party = None
     if party is not None:
-        out.append(Party(**party.kwargs()))
+        out.append(party.kwargs())
     return out
 
 
-def _own_refs(segments: list[Segment]) -> list[Reference]:
+def _own_refs(segments: list[Segment]) -> list[dict[str, Any]]:
     """REF segments of a level that are not inside its N1 loops."""
-    out: list[Reference] = []
+    out: list[dict[str, Any]] = []
     in_party = False
     for seg in segments:
         sid = seg[0]
@@ -94,19 +84,25 @@ def _own_refs(segments: list[Segment]) -> list[Reference]:
             r = reference(seg)
             if r is not None:
                 out.append(r)
-        elif sid not in ("N2", "N3", "N4", "PER", "REF"):
+        elif sid not in _PARTY_SEGMENTS:
             in_party = False
     return out
 
 
-def _dates(segments: list[Segment]) -> list[DateRef]:
+_PARTY_SEGMENTS = frozenset({"N2", "N3", "N4", "PER", "REF"})
+_REF_OR_DTM = frozenset({"REF", "DTM"})
+
+
+def _dates(segments: list[Segment]) -> list[dict[str, Any]]:
     return [d for seg in segments if seg[0] == "DTM" and (d := date_ref(seg)) is not None]
 
 
-def _item(level: _Level) -> ShippedItem:
-    f: dict[str, Any] = {"product_ids": [], "references": _own_refs(level.segments), "dates": _dates(level.segments)}
-    ids: list[ProductId] = f["product_ids"]
-    for seg in level.segments:
+def _item(level: _Level) -> dict[str, Any]:
+    segments = level.segments
+    ids: list[dict[str, str]] = []
+    f: dict[str, Any] = {"product_ids": ids}
+    refs = False
+    for seg in segments:
         sid = seg[0]
         if sid == "LIN":
             f["line_number"] = opt(seg, 1)
@@ -114,19 +110,31 @@ def _item(level: _Level) -> ShippedItem:
         elif sid == "SN1":
             if not f.get("line_number"):
                 f["line_number"] = opt(seg, 1)
-            f.update(quantity_shipped=dec(opt(seg, 2)), unit_of_measure=opt(seg, 3), quantity_ordered=dec(opt(seg, 5)),
-                     ordered_unit_of_measure=opt(seg, 6))
+            n = len(seg)
+            f["quantity_shipped"] = dec(seg[2].strip()) if n > 2 else None
+            f["unit_of_measure"] = (seg[3].strip() or None) if n > 3 else None
+            f["quantity_ordered"] = dec(seg[5].strip()) if n > 5 else None
+            f["ordered_unit_of_measure"] = (seg[6].strip() or None) if n > 6 else None
         elif sid == "PO4":
             f.update(pack=dec(opt(seg, 1)), size=dec(opt(seg, 2)), size_unit=opt(seg, 3))
         elif sid == "PID":
             desc = opt(seg, 5)
             if desc:
                 f["description"] = f"{f['description']} {desc}" if f.get("description") else desc
-    return ShippedItem(**f)
+        elif sid in _REF_OR_DTM:
+            refs = True
+    if refs:
+        f["references"] = _own_refs(segments)
+        f["dates"] = _dates(segments)
+    else:
+        f["references"] = []
+        f["dates"] = []
+    return f
 
 
-def _pack(level: _Level, items: list[ShippedItem], packs: list[PackLevel]) -> PackLevel:
-    f: dict[str, Any] = {"hl_code": "T" if level.code == "T" else "P", "marks": [], "items": items, "packs": packs}
+def _pack(level: _Level, items: list[dict[str, Any]], packs: list[dict[str, Any]]) -> dict[str, Any]:
+    marks: list[dict[str, Any]] = []
+    f: dict[str, Any] = {"hl_code": "T" if level.code == "T" else "P", "marks": marks, "items": items, "packs": packs}
     for seg in level.segments:
         sid = seg[0]
         if sid == "MAN":
@@ -134,7 +142,7 @@ def _pack(level: _Level, items: list[ShippedItem], packs: list[PackLevel]) -> Pa
             if q == "GM" and v and "sscc" not in f:
                 f["sscc"] = v
             elif q:
-                f["marks"].append(Reference(qualifier=q, value=v))
+                marks.append({"qualifier": q, "value": v})
         elif sid == "PO4":
             f.update(packaging_code=opt(seg, 4) or f.get("packaging_code"), weight=dec(opt(seg, 6)),
                      weight_unit=opt(seg, 7))
@@ -142,7 +150,7 @@ def _pack(level: _Level, items: list[ShippedItem], packs: list[PackLevel]) -> Pa
             f["packaging_code"] = opt(seg, 1) or f.get("packaging_code")
             if opt(seg, 7):
                 f.update(weight=dec(opt(seg, 7)), weight_unit=opt(seg, 8))
-    return PackLevel(**f)
+    return f
 
 
 def _order(level: _Level | None) -> dict[str, Any]:
@@ -155,8 +163,8 @@ def _order(level: _Level | None) -> dict[str, Any]:
         if seg[0] == "PRF":
             f.update(po_number=opt(seg, 1), release_number=opt(seg, 2), po_date=date(opt(seg, 4)))
     for r in f["references"]:
-        if r.qualifier == "IV" and r.value:
-            f["invoice_number"] = r.value
+        if r["qualifier"] == "IV" and r["value"]:
+            f["invoice_number"] = r["value"]
             break
     return f
 
@@ -222,7 +230,7 @@ def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
     for lv in levels:
         if lv.code == "S":
             ship_segments.extend(lv.segments)
-    carrier: Carrier | None = None
+    carrier: dict[str, Any] | None = None
     tracking: list[str] = []
     for seg in ship_segments:
         sid = seg[0]
@@ -239,15 +247,15 @@ def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
                 head["estimated_delivery_date"] = d
     refs = _own_refs(ship_segments)
     for r in refs:
-        if r.qualifier in _TRACKING_REFS and r.value:
-            tracking.append(r.value)
+        if r["qualifier"] in _TRACKING_REFS and r["value"]:
+            tracking.append(r["value"])
 
     # ---- orders, packs, items
-    orders: list[OrderLevel] = []
+    orders: list[dict[str, Any]] = []
 
-    def build_pack(lv: _Level, order_fields: dict[str, Any]) -> PackLevel:
-        items: list[ShippedItem] = []
-        packs: list[PackLevel] = []
+    def build_pack(lv: _Level, order_fields: dict[str, Any]) -> dict[str, Any]:
+        items: list[dict[str, Any]] = []
+        packs: list[dict[str, Any]] = []
         for ch in lv.children:
             if ch.code == "I":
                 items.append(_item(ch))
@@ -271,7 +279,7 @@ def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
     def emit_order(lv: _Level) -> None:
         f = _order(lv)
         fill(lv, f)
-        orders.append(OrderLevel(**f))
+        orders.append(f)
 
     loose = _order(None)
 
@@ -289,12 +297,15 @@ def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
     for root in roots:
         walk(root)
     if loose["items"] or loose["packs"]:
-        orders.append(OrderLevel(**loose))
+        orders.append(loose)
 
     head.setdefault("shipment_id", "")
-    doc = ShipNotice(**head, parties=_parties(ship_segments), references=refs, dates=_dates(ship_segments),
-                     carrier=carrier, tracking_numbers=tracking, orders=orders, line_count=line_count,
-                     source=source_envelope(ts))
+    head.update(parties=_parties(ship_segments), references=refs, dates=_dates(ship_segments), carrier=carrier,
+                tracking_numbers=tracking, orders=orders, line_count=line_count, source=envelope(ts))
+    doc = _validate(head)
     item_count = sum(1 for lv in levels if lv.code == "I")
     issues += check_totals(line_count, None, len(levels), Decimal(0), ctt_pos, "HL", also_accept=item_count)
     return doc, issues
+
+
+_validate = ShipNotice.model_validate

@@ -15,12 +15,14 @@ Rules:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import cast
 
 from parsers.issues import Issue, Level, Severity, error, warning
 from parsers.x12.rules.segments import SEGMENTS_4010, SEGMENTS_5010, Composite, E, SegmentSpec
-from parsers.x12.rules.structure import STRUCTURES, TOLERATED, Node, vocabulary
+from parsers.x12.rules.structure import STRUCTURES, TOLERATED, Node
+from parsers.x12.rules.structure import vocabulary as _vocabulary
 
 # element kinds (compiled)
 _AN, _ID, _N, _R, _DT, _TM, _B = range(7)
@@ -68,6 +70,7 @@ class _Seg:
 
     elements: tuple[_El | _Comp, ...]
     notes: tuple[_Note, ...]
+    clean: FastCheck  # (segment, six-digit dates ok) -> True when check_segment would find nothing
 
 
 def _compile_el(e: E) -> _El:
@@ -86,14 +89,8 @@ def _compile(spec: SegmentSpec) -> _Seg:
             elements.append(_Comp(e.ref, e.req == "M", tuple(_compile_el(x) for x in e.components), e.repeat))
         else:
             elements.append(_compile_el(e))
-    return _Seg(tuple(elements), tuple(_compile_note(n) for n in spec.notes))
-
-
-COMPILED: dict[str, dict[str, _Seg]] = {
-    "4010": {k: _compile(v) for k, v in SEGMENTS_4010.items()},
-    "5010": {k: _compile(v) for k, v in SEGMENTS_5010.items()},
-}
-VOCABULARY: dict[tuple[str, str], frozenset[str]] = {k: vocabulary(v) for k, v in STRUCTURES.items()}
+    notes = tuple(_compile_note(n) for n in spec.notes)
+    return _Seg(tuple(elements), notes, _fast_check(elements, notes))
 
 
 def family(version: str) -> str:
@@ -169,6 +166,90 @@ def _check_value(el: _El, v: str, six_ok: bool) -> tuple[str, str, bool] | None:
     return None
 
 
+# --------------------------------------------------------------------------- fast clean-segment checks
+#
+# Most segments are clean. For each segment spec a small function is generated once, at import, that
+# says whether a segment has no element problem at all: element values are unpacked into locals and
+# checked inline (code-list membership, lengths, ``isdigit``), with the exact ``_check_value`` called
+# only for dates, times and numbers the inline test cannot clear. It answers exactly what
+# ``check_segment`` would find (tests compare them); when it says "not clean", ``check_segment``
+# walks the segment the slow way to say what is wrong.
+
+FastCheck = Callable[[list[str], bool], bool]
+
+
+def _fast_source(elements: Sequence[_El | _Comp], notes: Sequence[_Note]) -> tuple[str, dict[str, object]]:
+    """Python source of the clean-segment check for one spec, and the constants it refers to."""
+    n_spec = len(elements)
+    width = max([n_spec, *(p for note in notes for p in note.positions)]) + 1
+    consts: dict[str, object] = {"_check_value": _check_value, "_PADS": tuple([""] * k for k in range(width + 1))}
+    names = ", ".join(["_"] + [f"v{i}" for i in range(1, width)])
+    lines = ["def check(seg, six):", "    n = len(seg)", f"    if n > {n_spec + 1}:", "        return False",
+             f"    if n < {width}:", f"        seg = seg + _PADS[{width} - n]", f"    {names}, = seg"]
+    for i, el in enumerate(elements, 1):
+        v = f"v{i}"
+        if isinstance(el, _Comp):
+            # composites take the full path whenever they are present (rare in practice)
+            lines += ["    return False"] if el.mandatory else [f"    if {v}:", "        return False"]
+            continue
+        body: list[str] = []
+        if el.kind == _ID and el.codes is not None:
+            consts[f"C{i}"] = el.codes
+            body.append(f"if {v} not in C{i}: return False")
+        elif el.kind in (_ID, _B, _AN):
+            length = f"{el.min} <= len({v}) <= {el.max}" if el.min > 1 else f"len({v}) <= {el.max}"
+            if el.kind == _AN:
+                body.append(f"if not ({length} and {v}.isprintable()): return False")
+            else:
+                body.append(f"if not ({length}): return False")
+        else:
+            consts[f"E{i}"] = el
+            if el.kind == _N:
+                fast = f"{v}.isdigit() and {el.min} <= len({v}) <= {el.max}"
+            elif el.kind == _R:
+                fast = f"{v}.isdigit() and len({v}) <= {el.max}"
+            else:  # dates and times: always the exact check
+                fast = "False"
+            body.append(f"if not ({fast}) and _check_value(E{i}, {v}, six) is not None: return False")
+        if el.mandatory:
+            lines.append(f"    if not {v}: return False")
+            lines += [f"    {b}" for b in body]
+        else:
+            lines.append(f"    if {v}:")
+            lines += [f"        {b}" for b in body]
+    for note in notes:
+        present = [f"(v{p} != '')" for p in note.positions]
+        if note.kind == "P":
+            lines.append(f"    if ({' + '.join(present)}) not in (0, {len(present)}): return False")
+        elif note.kind == "R":
+            lines.append(f"    if not ({' or '.join(present)}): return False")
+        elif note.kind == "C":
+            lines.append(f"    if {present[0]} and not ({' and '.join(present[1:])}): return False")
+        elif note.kind == "E":
+            lines.append(f"    if ({' + '.join(present)}) > 1: return False")
+        elif note.kind == "L":
+            lines.append(f"    if {present[0]} and not ({' or '.join(present[1:])}): return False")
+        else:  # an unknown note kind: let the full check decide
+            lines.append("    return False")
+    lines.append("    return True")
+    return "\n".join(lines) + "\n", consts
+
+
+def _fast_check(elements: Sequence[_El | _Comp], notes: Sequence[_Note]) -> FastCheck:
+    """Compile the clean-segment check of one spec."""
+    source, namespace = _fast_source(elements, notes)
+    exec(compile(source, "<x12 segment check>", "exec"), namespace)  # our own generated code
+    return cast(FastCheck, namespace["check"])
+
+
+COMPILED: dict[str, dict[str, _Seg]] = {
+    "4010": {k: _compile(v) for k, v in SEGMENTS_4010.items()},
+    "5010": {k: _compile(v) for k, v in SEGMENTS_5010.items()},
+}
+VOCABULARY: dict[tuple[str, str], frozenset[str]] = {k: _vocabulary(v) for k, v in STRUCTURES.items()}
+
+
+
 @dataclass(slots=True)
 class _SegmentCheck:
     """Collects the element issues of one segment."""
@@ -189,6 +270,8 @@ class _SegmentCheck:
 def check_segment(seg: Sequence[str], spec: _Seg, position: int, component_sep: str, repetition_sep: str | None,
                   six_digit_dates: bool, out: list[Issue]) -> None:
     """Append the element issues of ``seg`` (and one code-8 SEGMENT issue when there are any) to ``out``."""
+    if spec.clean(seg if type(seg) is list else list(seg), six_digit_dates):
+        return
     sid = seg[0]
     chk = _SegmentCheck(sid, position)
     elements = spec.elements
@@ -289,11 +372,45 @@ def _check_note(note: _Note, seg: Sequence[str], n: int, elements: Sequence[_El 
 # --------------------------------------------------------------------------- structure
 
 
+class _Shape:
+    """A structure node compiled for walking: per child its trigger, requirement, max use and loop flag."""
+
+    __slots__ = ("children", "id", "is_loop", "mandatory", "maxes", "node", "triggers", "vocab", "where")
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.id = node.id
+        self.children = tuple(_Shape(c) for c in node.children)
+        self.triggers = tuple(c.trigger for c in node.children)
+        self.mandatory = tuple(k for k, c in enumerate(node.children) if c.req == "M")
+        self.maxes = tuple(c.max for c in node.children)
+        self.is_loop = tuple(c.is_loop for c in node.children)
+        where: dict[str, list[int]] = {}
+        for k, t in enumerate(self.triggers):
+            where.setdefault(t, []).append(k)
+        self.where = {t: tuple(ks) for t, ks in where.items()}
+        self.vocab: frozenset[str] = frozenset()  # filled in for a root
+
+
+_SHAPES: dict[int, tuple[Node, _Shape]] = {}
+
+
+def _shape(root: Node) -> _Shape:
+    """The compiled form of a structure (compiled once per structure object)."""
+    hit = _SHAPES.get(id(root))
+    if hit is None or hit[0] is not root:
+        shape = _Shape(root)
+        shape.vocab = _vocabulary(root)
+        hit = (root, shape)
+        _SHAPES[id(root)] = hit
+    return hit[1]
+
+
 @dataclass(slots=True)
 class _Frame:
     """One open loop (or the set itself) while walking the structure."""
 
-    node: Node
+    node: _Shape
     idx: int
     counts: list[int]
     start: int  # 1 inside loops: the trigger only opens a new repetition
@@ -303,43 +420,53 @@ class StructureWalker:
     """Walks segment ids through a transaction set structure and reports AK3/IK3 problems."""
 
     def __init__(self, root: Node, set_id: str, strict: bool) -> None:
-        self.stack = [_Frame(root, -1, [0] * len(root.children), 0)]
-        self.vocab = vocabulary(root)
+        shape = _shape(root)
+        self.stack = [_Frame(shape, -1, [0] * len(shape.children), 0)]
+        self.vocab = shape.vocab
         self.tolerated = TOLERATED.get(set_id, frozenset())
         self.strict = strict
         self.issues: list[Issue] = []
 
     def _missing(self, frame: _Frame, lo: int, hi: int, sid: str, position: int) -> None:
-        for k in range(lo, hi):
-            child = frame.node.children[k]
-            if child.req == "M" and frame.counts[k] == 0:
+        shape = frame.node
+        counts = frame.counts
+        for k in shape.mandatory:
+            if lo <= k < hi and counts[k] == 0:
+                child = shape.node.children[k]
                 what = f"loop {child.id}" if child.is_loop else f"segment {child.id}"
-                where = f" in loop {frame.node.id}" if frame is not self.stack[0] else ""
+                where = f" in loop {shape.id}" if frame is not self.stack[0] else ""
                 self.issues.append(error("x12.segment.missing", f"mandatory {what}{where} is missing (before {sid} "
                                          f"at position {position})", level=Level.SEGMENT, segment=child.trigger,
-                                         position=position, x12_code="3", loop_id=frame.node.id))
+                                         position=position, x12_code="3", loop_id=shape.id))
 
     def feed(self, sid: str, position: int) -> None:
         """Take the next segment id (at ``position`` in the set)."""
         stack = self.stack
         for depth in range(len(stack) - 1, -1, -1):
             frame = stack[depth]
-            children = frame.node.children
-            start = max(frame.idx, frame.start)
-            for j in range(start, len(children)):
-                if children[j].trigger == sid:
+            shape = frame.node
+            found = shape.where.get(sid)
+            if found is None:
+                continue
+            start = frame.idx if frame.idx > frame.start else frame.start
+            for j in found:
+                if j >= start:
                     break
             else:
                 continue
-            for closing in reversed(stack[depth + 1 :]):
-                self._missing(closing, closing.idx + 1, len(closing.node.children), sid, position)
-            del stack[depth + 1 :]
-            child = children[j]
+            if depth + 1 < len(stack):
+                for closing in reversed(stack[depth + 1 :]):
+                    if closing.node.mandatory:
+                        self._missing(closing, closing.idx + 1, len(closing.node.children), sid, position)
+                del stack[depth + 1 :]
             if j != frame.idx:
-                self._missing(frame, frame.idx + 1, j, sid, position)
+                if shape.mandatory:
+                    self._missing(frame, frame.idx + 1, j, sid, position)
                 frame.idx = j
-            frame.counts[j] += 1
-            if frame.counts[j] > child.max:
+            counts = frame.counts
+            counts[j] += 1
+            if counts[j] > shape.maxes[j]:
+                child = shape.node.children[j]
                 if child.is_loop:
                     self.issues.append(error("x12.loop.max_exceeded", f"loop {child.id} occurs more than {child.max} "
                                              "times", level=Level.SEGMENT, segment=sid, position=position,
@@ -348,16 +475,16 @@ class StructureWalker:
                     self.issues.append(error("x12.segment.max_use", f"segment {sid} is used more than {child.max} "
                                              f"time{'s' if child.max > 1 else ''} here", level=Level.SEGMENT,
                                              segment=sid, position=position, x12_code="5",
-                                             loop_id=frame.node.id))
-            if child.is_loop:
-                node = child
+                                             loop_id=shape.id))
+            if shape.is_loop[j]:
+                sub_shape = shape.children[j]
                 while True:  # enter the loop (and nested loops whose trigger is the same segment)
-                    sub = _Frame(node, 0, [0] * len(node.children), 1)
+                    sub = _Frame(sub_shape, 0, [0] * len(sub_shape.children), 1)
                     sub.counts[0] = 1
                     stack.append(sub)
-                    if not node.children[0].is_loop:
+                    if not sub_shape.is_loop[0]:
                         break
-                    node = node.children[0]
+                    sub_shape = sub_shape.children[0]
             return
         # not found ahead of the current position in any open loop
         if sid in self.vocab:
@@ -381,30 +508,64 @@ class StructureWalker:
         self.stack = self.stack[:1]
 
 
+def _is_tag(sid: str) -> bool:
+    """A well-formed segment id (2-3 upper-case letters/digits, a letter first)."""
+    return 2 <= len(sid) <= 3 and sid.isalnum() and sid[:1].isalpha() and sid.isupper()
+
+
+def _walk(root: Node, set_id: str, strict: bool, sids: Sequence[str]) -> list[Issue]:
+    """The structure issues of a transaction set whose segment ids are ``sids`` (ST first)."""
+    walker = StructureWalker(root, set_id, strict)
+    position = 0
+    saw_se = False
+    for position, sid in enumerate(sids, 1):
+        if not _is_tag(sid):
+            continue  # the tokenizer already reported it (AK304 code 1)
+        walker.feed(sid, position)
+        saw_se = sid == "SE"
+    if not saw_se:
+        walker.finish(position + 1)
+    return walker.issues
+
+
+# Structure issues depend only on the sequence of segment ids, and real traffic repeats a few shapes
+# (an 850 with 3 lines, an 856 with 2 cartons...): remember the issues of recent shapes.
+_MEMO_MAX_SHAPES = 1024
+_MEMO_MAX_SEGMENTS = 400
+_SHAPE_MEMO: dict[tuple[object, ...], list[Issue]] = {}
+
+
+def _structure_issues(root: Node, set_id: str, strict: bool, sids: list[str]) -> list[Issue]:
+    """Structure issues of a set, from the memo when this shape was seen (fresh Issue copies)."""
+    if len(sids) > _MEMO_MAX_SEGMENTS:
+        return _walk(root, set_id, strict, sids)
+    key = (id(root), set_id, strict, *sids)
+    found = _SHAPE_MEMO.get(key)
+    if found is None:
+        found = _walk(root, set_id, strict, sids)
+        if len(_SHAPE_MEMO) >= _MEMO_MAX_SHAPES:
+            _SHAPE_MEMO.clear()
+        _SHAPE_MEMO[key] = found
+        _SHAPES.setdefault(id(root), (root, _shape(root)))  # keeps root alive while its id is a memo key
+    return [replace(i) for i in found] if found else []
+
+
 def validate_segments(segments: Sequence[Sequence[str]], set_id: str, version: str, component_sep: str,
                       repetition_sep: str | None, *, strict: bool = False) -> list[Issue]:
     """All element and structure issues of one transaction set (``segments``: ST first, SE last)."""
     fam = family(version)
     specs = COMPILED[fam]
     root = STRUCTURES.get((set_id, fam))
-    walker = StructureWalker(root, set_id, strict) if root is not None else None
     six = version[:3] < "004"
     out: list[Issue] = []
-    position = 0
-    saw_se = False
+    sids = [seg[0] for seg in segments]
+    get = specs.get
     for position, seg in enumerate(segments, 1):
-        sid = seg[0]
-        if not (2 <= len(sid) <= 3 and sid.isalnum() and sid[:1].isalpha() and sid.isupper()):
-            continue  # the tokenizer already reported it (AK304 code 1)
-        if walker is not None:
-            walker.feed(sid, position)
-        spec = specs.get(sid)
-        if spec is not None:
+        spec = get(seg[0])  # only well-formed ids are in the tables
+        if spec is not None and not spec.clean(seg if type(seg) is list else list(seg), six):
             check_segment(seg, spec, position, component_sep, repetition_sep, six, out)
-        saw_se = sid == "SE"
-    if walker is not None:
-        if not saw_se:
-            walker.finish(position + 1)
-        out.extend(walker.issues)
-    out.sort(key=lambda i: (i.position or 0, 0 if i.level is Level.SEGMENT else 1))
+    if root is not None:
+        out.extend(_structure_issues(root, set_id, strict, sids))
+    if out:
+        out.sort(key=lambda i: (i.position or 0, 0 if i.level is Level.SEGMENT else 1))
     return out
