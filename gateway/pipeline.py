@@ -376,8 +376,8 @@ class Pipeline:
     def _decide(self, partner: PartnerProfile, doc_id: str, t: Translation, status: str, dup_of: str | None,
                 content_hash: str | None) -> tuple[str, dict[str, Any], str | None]:
         """The state a new document goes to, with the event detail and the original it duplicates."""
-        if dup_of is not None:
-            return "duplicate", {"layer": "interchange", "duplicate_of": dup_of}, dup_of
+        if dup_of is not None:  # a file id (the interchange key is the file's): not a documents.duplicate_of
+            return "duplicate", {"layer": "interchange", "duplicate_of": dup_of}, None
         if status == "rejected" or t.kind == "unsupported":
             return "rejected", {"status": status}, None
         doc = t.document
