@@ -69,9 +69,17 @@ class Translation:
     def to_json(self) -> str:
         """The JSON line ``gateway translate`` prints for this document."""
         doc = self.document.model_dump_json(exclude_none=True) if self.document is not None else "null"
-        issues = json.dumps([i.to_dict() for i in self.issues], ensure_ascii=False)
-        return (f'{{"source": {json.dumps(self.source, ensure_ascii=False)}, "kind": "{self.kind}", '
+        issues = json.dumps([i.to_dict() for i in self.issues], ensure_ascii=False) if self.issues else "[]"
+        return (f'{{"source": {_json_str(self.source)}, "kind": "{self.kind}", '
                 f'"status": "{self.status}", "document": {doc}, "issues": {issues}}}')
+
+
+_encode_str = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _json_str(value: str) -> str:
+    """A JSON string literal (non-ASCII kept as is)."""
+    return _encode_str(value)
 
 
 # --------------------------------------------------------------------------- X12 outcomes
@@ -119,13 +127,25 @@ class InterchangeOutcome:
 def iter_interchanges(source: bytes | BinaryIO, *, rules: EnvelopeRules | None = None,
                       max_buffered_segments: int = 250_000) -> Iterator[InterchangeOutcome]:
     """Read X12 and yield one outcome per interchange, each set already read and validated."""
+    return _outcomes(source, rules, max_buffered_segments, read=True)
+
+
+# Placeholder result of a set not read yet: ``translate_x12`` reads each set only when its interchange
+# is complete and drops the document once it is handed on, so one interchange's documents are never
+# all held at once.
+_UNREAD = SetResult("unsupported", None)
+
+
+def _outcomes(source: bytes | BinaryIO, rules: EnvelopeRules | None, max_buffered_segments: int, *,
+              read: bool) -> Iterator[InterchangeOutcome]:
+    """One outcome per interchange; its sets read and validated when ``read``, else left ``_UNREAD``."""
     current: InterchangeOutcome | None = None
     group: GroupOutcome | None = None
     buffered = 0
     strict = rules.strict_segments if rules is not None else False
     for ev in iter_x12(source, rules=rules):
         if isinstance(ev, TransactionSet):
-            result = read_transaction_set(ev, strict=strict)
+            result = read_transaction_set(ev, strict=strict) if read else _UNREAD
             if current is None:
                 current = InterchangeOutcome(start=ev.interchange)
             if group is not None:
@@ -202,13 +222,21 @@ def _inherited(outcome: InterchangeOutcome, grp: GroupOutcome | None) -> list[Is
 def translate_x12(source: bytes | BinaryIO, *, name: str, rules: EnvelopeRules | None = None,
                   max_buffered_segments: int = 250_000) -> Iterator[Translation]:
     """Translate an X12 file into one Translation per transaction set (and per TA1 / file problem)."""
-    for outcome in iter_interchanges(source, rules=rules, max_buffered_segments=max_buffered_segments):
+    strict = rules.strict_segments if rules is not None else False
+    for outcome in _outcomes(source, rules, max_buffered_segments, read=False):
         if outcome.file_problems:
             yield Translation(source=name, kind="unsupported", document=None, issues=outcome.file_problems)
             continue
         emitted = False
+        inherited: dict[int, list[Issue]] = {}
         for ts, result, grp in outcome.all_sets():
-            issues = _inherited(outcome, grp) + result.issues
+            if result is _UNREAD:
+                result = read_transaction_set(ts, strict=strict)
+            key = id(grp)
+            above = inherited.get(key)
+            if above is None:
+                above = inherited[key] = _inherited(outcome, grp)
+            issues = above + result.issues
             emitted = True
             yield Translation(source=_x12_source(name, ts), kind=result.kind, document=result.document,
                               issues=issues, transaction_set=ts)
