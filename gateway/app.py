@@ -9,10 +9,11 @@ import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from gateway.as2_service import As2MdnWorker, As2Service, CertificateWatch, needs_endpoint, uses_as2
 from gateway.config import GatewayConfig
-from gateway.delivery import DeliveryWorker
+from gateway.delivery import DeliveryWorker, default_sender_for
 from gateway.pipeline import FileOutcome, Pipeline
 from gateway.routing import OrderToCash
 from gateway.store import Store
@@ -20,6 +21,9 @@ from inbox.base import LandingReceipt, RawDocument
 from inbox.sources.folder import FolderWatcher
 from partners.directory import PartnerDirectory
 from partners.profile import FolderTransport, SftpTransport
+
+if TYPE_CHECKING:
+    from gateway.http import HttpServer
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +48,11 @@ class Gateway:
         self.store = Store.open(cfg.gateway.resolved_store_url(), data_dir / "archive", **kwargs)
         self.directory = PartnerDirectory(cfg.partners)
         self.pipeline = Pipeline(cfg, self.store, worker_id=self.worker_id, directory=self.directory)
-        self.delivery = DeliveryWorker(cfg, self.store, worker_id=self.worker_id, directory=self.directory)
+        # AS2: one service receives messages and MDNs (HTTP) and tracks the async MDNs our sends expect
+        self.as2 = As2Service(cfg, self.store, directory=self.directory, worker_id=self.worker_id) \
+            if uses_as2(cfg) else None
+        self.delivery = DeliveryWorker(cfg, self.store, worker_id=self.worker_id, directory=self.directory,
+                                       sender_for=self.as2.sender_for if self.as2 else default_sender_for)
         # outbound ASNs/invoices, 3PL -> retailer routing, ack reconciliation, overdue acks
         self.order_to_cash = OrderToCash(cfg, self.store, self.directory, worker_id=self.worker_id,
                                          on_accepted=self.pipeline.on_accepted, on_sent=self.delivery.on_sent)
@@ -52,6 +60,8 @@ class Gateway:
     def close(self) -> None:
         """Release connections."""
         self.delivery.close()
+        if self.as2 is not None:
+            self.as2.close()
         self.store.close()
 
     def __enter__(self) -> Gateway:
@@ -115,6 +125,9 @@ class Gateway:
     def run(self, stop: threading.Event, *, with_sftp: bool = True) -> None:
         """Run every loop in its own thread until ``stop`` is set, then stop them cleanly."""
         threads: list[threading.Thread] = []
+        http = self.http_server()
+        if http is not None:
+            http.start()  # first: an address in use or bad TLS files stop start-up with HttpServerError
 
         def spawn(name: str, target: Callable[[], None]) -> None:
             t = threading.Thread(target=target, name=name, daemon=True)
@@ -137,6 +150,8 @@ class Gateway:
                 poll_group.start()
         log.info("gateway %s running: %d thread(s)", self.worker_id, len(threads))
         stop.wait()
+        if http is not None:
+            http.stop()  # stop taking AS2 messages before the loops that process them stop
         if poll_group is not None:
             poll_group.stop(timeout=30)
         for t in threads:
@@ -152,6 +167,17 @@ class Gateway:
             if not outcomes:
                 stop.wait(self.cfg.gateway.poll_seconds)
 
+    def http_server(self) -> HttpServer | None:
+        """The HTTP server (AS2 endpoint, health) when ``[http] enabled``; warns when AS2 partners need it."""
+        if not self.cfg.http.enabled:
+            if needs_endpoint(self.cfg):
+                log.warning("[http] is not enabled: AS2 messages and async MDNs from %s cannot reach us",
+                            ", ".join(needs_endpoint(self.cfg)))
+            return None
+        from gateway.http import HttpContext, HttpServer, create_app
+
+        return HttpServer(create_app(HttpContext(self.cfg, self.store, self.as2)), self.cfg.http)
+
     def _extra_loops(self) -> list[tuple[str, Callable[[threading.Event], None]]]:
         """Loops contributed by optional parts (alerts, reconciliation, HTTP) when they are present."""
         loops: list[tuple[str, Callable[[threading.Event], None]]] = []
@@ -162,5 +188,8 @@ class Gateway:
         if AlertMailer is not None and (self.cfg.smtp.ops_emails or any(p.alert_emails for p in self.cfg.partners)):
             mailer = AlertMailer(self.store, self.cfg.smtp, self.directory)
             loops.append(("alerts", lambda stop: mailer.run(stop, 2.0)))
+        if self.as2 is not None:
+            loops.append(("as2-mdn", As2MdnWorker(self.as2, self.cfg.gateway.poll_seconds).run))
+            loops.append(("as2-certs", CertificateWatch(self.cfg, self.store).run))
         loops.append(("order-to-cash", lambda stop: self.order_to_cash.run(stop, self.cfg.gateway.poll_seconds)))
         return loops

@@ -479,6 +479,49 @@ class As2MdnWorker:
                 stop.wait(self.interval)
 
 
+# ---------------------------------------------------------------------- daemon wiring
+
+
+def uses_as2(config: GatewayConfig) -> bool:
+    """True when the gateway needs an As2Service: some partner has an AS2 transport, or HTTP is enabled."""
+    return config.http.enabled or any(
+        isinstance(t, As2Transport) for p in config.partners for t in [*p.inbound, p.outbound])
+
+
+def needs_endpoint(config: GatewayConfig) -> list[str]:
+    """Partners that need our AS2 endpoint (they send to us, or answer with async MDNs)."""
+    return [p.id for p in config.partners
+            if any(isinstance(t, As2Transport) for t in p.inbound)
+            or (isinstance(p.outbound, As2Transport) and p.outbound.mdn_mode == "async")]
+
+
+class CertificateWatch:
+    """Loop that runs ``check_certificates`` at start-up and then every ``interval`` seconds (daily)."""
+
+    def __init__(self, config: GatewayConfig, store: Store, *, interval: float = 24 * 3600.0,
+                 within_days: float = 30, environ: Mapping[str, str] | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.interval = interval
+        self.within_days = within_days
+        self.environ = environ
+
+    def run_once(self) -> list[ExpiringCertificate]:
+        """Check every AS2 certificate now; alerts go to the store."""
+        return check_certificates(self.config, self.store, self.store.now(), self.within_days, self.environ)
+
+    def run(self, stop: threading.Event) -> None:
+        """Check at once, then every ``interval`` seconds until ``stop`` is set."""
+        while not stop.is_set():
+            try:
+                found = self.run_once()
+                if found:
+                    log.warning("%d AS2 certificate(s) expire within %g days", len(found), self.within_days)
+            except Exception:
+                log.exception("AS2 certificate check failed")
+            stop.wait(self.interval)
+
+
 # ---------------------------------------------------------------------- certificates
 
 

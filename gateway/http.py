@@ -8,14 +8,22 @@ Rules:
   Content-Length over it is refused before reading, a streamed body as soon as it passes it.
 - Nothing a partner sends produces a traceback in the answer; unexpected errors become a 500
   with a one-line text, logged here.
+- ``HttpServer`` serves the app with uvicorn in a background thread of the daemon. The listening
+  socket is bound and the TLS files are loaded in the caller's thread, so an address in use or an
+  unreadable certificate is an ``HttpServerError`` at start-up, not a dead thread found later.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -23,7 +31,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from gateway.as2_service import As2Response, As2Service
-from gateway.config import GatewayConfig
+from gateway.config import GatewayConfig, HttpSettings
 from gateway.store import Store
 
 log = logging.getLogger(__name__)
@@ -128,3 +136,71 @@ def create_app(context: HttpContext) -> Starlette:
     app = Starlette(routes=routes)
     app.state.context = context
     return app
+
+
+class HttpServerError(Exception):
+    """The HTTP server could not start (address in use, TLS files unusable); the message says which and why."""
+
+
+class HttpServer:
+    """An ASGI app served by uvicorn in a daemon thread on ``settings.host``/``port`` (TLS when configured)."""
+
+    def __init__(self, app: Any, settings: HttpSettings, *, graceful_seconds: float = 10.0) -> None:
+        self.settings = settings
+        self.graceful_seconds = graceful_seconds
+        self._config = uvicorn.Config(
+            app, host=settings.host, port=settings.port, lifespan="off", log_config=None, access_log=False,
+            timeout_graceful_shutdown=int(graceful_seconds),
+            ssl_certfile=str(settings.tls_cert) if settings.tls_cert is not None else None,
+            ssl_keyfile=str(settings.tls_key) if settings.tls_key is not None else None,
+        )
+        self._server = uvicorn.Server(self._config)
+        self._socket: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self.port = settings.port
+
+    @property
+    def url(self) -> str:
+        """The base URL the server answers on (http or https)."""
+        scheme = "https" if self.settings.tls_cert is not None else "http"
+        host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
+        return f"{scheme}://{host}:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Bind, load TLS, start serving; HttpServerError when any of that fails."""
+        s = self.settings
+        if (s.tls_cert is None) != (s.tls_key is None):
+            raise HttpServerError("[http] tls_cert and tls_key must be set together (both or neither)")
+        try:
+            self._config.load()  # reads the certificate and key now, in this thread
+        except (OSError, ValueError) as exc:
+            raise HttpServerError(f"[http] TLS certificate {s.tls_cert} / key {s.tls_key} cannot be used: {exc}") \
+                from None
+        try:
+            family = socket.AF_INET6 if ":" in s.host else socket.AF_INET
+            self._socket = socket.create_server((s.host, s.port), family=family, backlog=self._config.backlog)
+        except OSError as exc:
+            raise HttpServerError(f"[http] cannot listen on {s.host}:{s.port}: {exc.strerror or exc}") from None
+        self.port = int(self._socket.getsockname()[1])
+        sockets = [self._socket]
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": sockets}, name="http",
+                                        daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise HttpServerError(f"[http] the server on {s.host}:{self.port} did not start (see the log)")
+            time.sleep(0.01)
+        log.info("HTTP server listening on %s", self.url)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop accepting, let requests in flight finish (up to ``graceful_seconds``), close the socket."""
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+            if self._thread.is_alive():
+                log.warning("HTTP server thread did not stop within %.0f s", timeout)
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
