@@ -16,6 +16,10 @@ Rules:
   and deleting lands the file again on the next run; the Lander is idempotent on
   ``transport_id`` and answers ``already_landed=True``, after which we delete it again. Nothing
   is lost and nothing is recorded twice.
+- ``transport_id`` is ``host:port:path:size:mtime:<sha256 prefix of the bytes>``. The content
+  part matters: a partner re-using one file name can upload new bytes with the same size and
+  mtime (``put -p``, whole-second clocks); without it the new file would be taken for the old,
+  answered ``already_landed`` and deleted without ever being landed.
 - If the delete/move is refused (permission denied) we alert once and remember the transport id
   in ``PollState.landed_unacked``, so later polls retry only the delete, without downloading
   or landing again. (A fresh process without that memory downloads it once more and gets
@@ -33,6 +37,7 @@ import base64
 import binascii
 import datetime as dt
 import fnmatch
+import hashlib
 import logging
 import os
 import posixpath
@@ -288,7 +293,8 @@ class PollState:
     """What one partner's poller remembers between polls (in memory; losing it is safe)."""
 
     seen: dict[str, tuple[int, int]] = field(default_factory=dict)  # remote path -> (size, mtime)
-    landed_unacked: dict[str, str] = field(default_factory=dict)  # remote path -> transport_id
+    # remote path -> (listing key host:port:path:size:mtime, transport_id) of a landed file not yet deleted
+    landed_unacked: dict[str, tuple[str, str]] = field(default_factory=dict)
     alerted: set[str] = field(default_factory=set)  # dedup keys of per-file alerts already raised
     consecutive_failures: int = 0
     failure_alerted: bool = False
@@ -445,30 +451,33 @@ class SftpPoller:
                 "The file was not downloaded. Raise max_file_bytes for this partner or ask them to split it.",
             )
             return path
-        transport_id = f"{t.host}:{t.port}:{path}:{size}:{mtime}"
-        if self.state.landed_unacked.get(path) == transport_id:
-            self._acknowledge(client, sftp, path, transport_id, result, receipt=None)
+        listing_key = f"{t.host}:{t.port}:{path}:{size}:{mtime}"
+        unacked = self.state.landed_unacked.get(path)
+        if unacked is not None and unacked[0] == listing_key:
+            self._acknowledge(client, sftp, path, unacked[1], result, receipt=None)
             return path
         if not t.ready_suffix and self.state.seen.get(path) != (size, mtime):
             self.state.seen[path] = (size, mtime)
             result.skipped.append((path, "size/mtime not yet stable"))
             return path
         try:
-            spooled = self._download(client, sftp, path, size, stop)
+            download = self._download(client, sftp, path, size, stop)
         except (RemoteFileError, SpoolError) as exc:
             result.errors.append(f"{exc.kind}: {exc}")
             return path
-        if spooled is None:
+        if download is None:
             self.state.seen.pop(path, None)
             result.skipped.append((path, "changed while downloading"))
             return path
+        spooled, sha256 = download
+        transport_id = f"{listing_key}:{sha256[:16]}"
         try:
             raw = RawDocument(
                 transport="sftp", transport_id=transport_id,
                 filename=name.removesuffix(t.ready_suffix) if t.ready_suffix else name,
                 received_at=dt.datetime.now(dt.UTC), body_path=spooled, partner_hint=self.profile.id,
                 metadata={"host": t.host, "port": str(t.port), "remote_path": path,
-                          "size": str(size), "mtime": str(mtime)},
+                          "size": str(size), "mtime": str(mtime), "sha256": sha256},
             )
             receipt = self.lander.land(raw)
         except Exception as exc:  # the store is ours; the file stays on the server for next time
@@ -478,13 +487,14 @@ class SftpPoller:
         finally:
             spooled.unlink(missing_ok=True)
         self.state.seen.pop(path, None)
-        self.state.landed_unacked[path] = transport_id
+        self.state.landed_unacked[path] = (listing_key, transport_id)
         self._acknowledge(client, sftp, path, transport_id, result, receipt=receipt)
         return path
 
     def _download(self, client: paramiko.SSHClient, sftp: paramiko.SFTPClient, path: str, size: int,
-                  stop: threading.Event | None) -> Path | None:
-        """Copy a remote file into a spool temp file; None when its size is not the listed size."""
+                  stop: threading.Event | None) -> tuple[Path, str] | None:
+        """Copy a remote file into a spool temp file: (its path, SHA-256 hex of the bytes), or None when
+        the size is not the listed one."""
         try:
             self.spool_dir.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(dir=self.spool_dir, prefix="sftp-", suffix=".part")
@@ -497,6 +507,7 @@ class SftpPoller:
                 with sftp.open(path, "rb") as remote:
                     remote.prefetch(size)
                     done = 0
+                    digest = hashlib.sha256()
                     while True:
                         chunk = remote.read(CHUNK_BYTES)
                         if not chunk:
@@ -504,6 +515,7 @@ class SftpPoller:
                         done += len(chunk)
                         if done > size:  # still growing: not complete after all
                             return None
+                        digest.update(chunk)
                         try:
                             out.write(chunk)
                         except OSError as exc:
@@ -520,7 +532,7 @@ class SftpPoller:
             if done != size or after != size:
                 return None
             keep = True
-            return tmp
+            return tmp, digest.hexdigest()
         finally:
             if not keep:
                 tmp.unlink(missing_ok=True)

@@ -183,14 +183,23 @@ class CrashAfterLanding:
         raise SimulatedCrash(f"process killed after landing {raw.transport_id}")
 
 
-def wait_for(condition: Any, timeout: float = 20.0, what: str = "condition") -> None:
-    """Poll ``condition()`` until true; fail after ``timeout`` seconds (a hang guard, not a speed check)."""
+def wait_for(condition: Any, timeout: float = 30.0, what: str = "condition", state: Any = None) -> None:
+    """Poll ``condition()`` until true; fail after ``timeout`` seconds (a hang guard, not a speed check),
+    saying what ``state()`` was then."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
+    pytest.fail(f"timed out waiting for {what}; {state() if state is not None else ''}")
+
+
+def describe(gw: Gateway) -> str:
+    """The ledger, outbox and alerts in one line each (for a failure message)."""
+    files = [(f.filename, f.state, f.last_error) for f in gw.store.find_files()]
+    outbox = [(o.kind, o.state, o.last_error) for o in gw.store.find_outbox()]
+    alerts = [(a.kind, a.subject) for a in gw.store.pending_alerts()]
+    return f"files={files} outbox={outbox} alerts={alerts}"
 
 
 # --------------------------------------------------------------------------- the whole flow
@@ -271,8 +280,10 @@ def test_daemon_threads_poll_process_and_answer_by_themselves(server: SftpTestSe
         daemon = threading.Thread(target=gw.run, args=(stop,), name="gateway-daemon", daemon=True)
         daemon.start()
         try:
-            wait_for(lambda: all(remote_names(server, pid, "out") for pid in PARTNERS), what="997s on the server")
-            wait_for(lambda: len(list((tmp_path / "erp").glob("*.json"))) == 2, what="canonical JSON")
+            wait_for(lambda: all(remote_names(server, pid, "out") for pid in PARTNERS), what="997s on the server",
+                     state=lambda: describe(gw))
+            wait_for(lambda: len(list((tmp_path / "erp").glob("*.json"))) == 2, what="canonical JSON",
+                     state=lambda: describe(gw))
         finally:
             stop.set()
             daemon.join(60)
@@ -412,6 +423,29 @@ def test_kill_9_after_landing_then_restart_deletes_without_landing_again(server:
         assert [f.id for f in sftp_file_rows(gw.store)] == [file_id]
         assert gw.drain() == 1
     assert len(remote_names(server, "bigbox", "out")) == 1
+
+
+def test_new_file_under_a_reused_name_size_and_mtime_is_landed_not_deleted(server: SftpTestServer,
+                                                                          tmp_path: Path) -> None:
+    """A partner re-using one file name, with the same size and mtime (``put -p``, coarse clocks),
+    must not have its new file taken for the old one and deleted unlanded."""
+    cfg = write_config(tmp_path, server)
+    first = RETAILER_850.read_bytes()
+    second = first.replace(b"BB-900117", b"BB-900118").replace(b"7301", b"7303")
+    assert len(second) == len(first) and second != first
+    mtime = upload(server, "bigbox", "orders.edi", first).stat().st_mtime
+    with Gateway(cfg, worker_id="reused-name") as gw:
+        poller = pollers_by_partner(gw)["bigbox"]
+        poller.poll_once()
+        assert len(poller.poll_once().landed) == 1
+        os.utime(upload(server, "bigbox", "orders.edi", second), (mtime, mtime))
+        poller.poll_once()
+        (landed,) = poller.poll_once().landed
+        assert not landed.receipt.already_landed and landed.acknowledged
+        rows = sftp_file_rows(gw.store)
+        assert sorted(gw.store.archive.read(f.sha256) for f in rows) == sorted([first, second])
+        assert gw.drain() == 2
+        assert sorted(d.business_key for d in gw.store.find_documents(direction="in")) == ["BB-900117", "BB-900118"]
 
 
 # --------------------------------------------------------------------------- outages

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import threading
@@ -92,7 +93,9 @@ def test_stable_files_are_landed_then_deleted(server: SftpTestServer, lander: Me
     assert raw.transport == "sftp" and raw.partner_hint == "acme" and raw.filename == "po1.x12"
     size, mtime = len(body), int(time.time() - 120)
     assert raw.transport_id.startswith(f"{server.host}:{server.port}:inbox/po1.x12:{size}:")
-    assert abs(int(raw.transport_id.rsplit(":", 1)[1]) - mtime) < 5
+    listed_mtime, content = raw.transport_id.rsplit(":", 2)[1:]
+    assert abs(int(listed_mtime) - mtime) < 5
+    assert content == hashlib.sha256(body).hexdigest()[:16] == raw.metadata["sha256"][:16]
     assert list((tmp_path / "spool").iterdir()) == []  # spool files cleaned up
     assert p.poll_once().landed == [] and alerter.alerts == []
 
