@@ -4,9 +4,9 @@ Rules:
 - Upload to ``<name><temp_suffix>``, check the remote size, then rename to the final name
   (``posix-rename@openssh.com`` where the server has it, else plain rename, removing a stale
   target first). A half-written file never carries the final name.
-- If the final name already exists with the payload's size, an earlier attempt got as far as the
-  rename before crashing: treat it as sent (``already_sent=True``). A different size under that
-  name is a conflict a person must look at (not retryable). If the partner has already picked
+- If the final name already holds exactly the payload's bytes, an earlier attempt got as far as
+  the rename before crashing: treat it as sent (``already_sent=True``). Other bytes under that
+  name (even of the same size) are a conflict a person must look at (not retryable). If the partner has already picked
   up and removed our earlier copy, a resend delivers it again: their side dedups on control numbers.
 - The host key must be pinned (``host_key``) or listed in ``known_hosts``; unknown or changed
   keys are refused, never learned.
@@ -75,11 +75,12 @@ class SftpSender(Sender):
             with self._mapped(client, f"upload {final}"):
                 existing = self._size_of(sftp, final)
                 if existing is not None:
-                    if existing == size:
+                    if existing == size and self._same_bytes(sftp, final, message.payload):
                         return SendResult(self._where(final), size, already_sent=True)
                     raise SendError(
-                        f"{final} already exists on {self.transport.host} with {existing} bytes "
-                        f"(ours: {size}); not overwriting", retryable=False, kind="send.name_taken")
+                        f"{final} already exists on {self.transport.host} with different content "
+                        f"({existing} bytes, ours: {size}); not overwriting", retryable=False,
+                        kind="send.name_taken")
                 with sftp.open(temp, "wb") as remote:
                     remote.set_pipelined(True)
                     for offset in range(0, size, CHUNK_BYTES):
@@ -172,6 +173,13 @@ class SftpSender(Sender):
                                 retryable=True, kind="send.connection_lost") from exc
             raise SendError(f"{what}: server failure ({exc})", retryable=True,
                             kind="send.remote_error") from exc
+
+    @staticmethod
+    def _same_bytes(sftp: paramiko.SFTPClient, path: str, payload: bytes) -> bool:
+        """True when the remote file holds exactly ``payload`` (read back only when a name is taken)."""
+        with sftp.open(path, "rb") as remote:
+            remote.prefetch(len(payload))
+            return remote.read(len(payload) + 1) == payload
 
     @staticmethod
     def _size_of(sftp: paramiko.SFTPClient, path: str) -> int | None:

@@ -57,6 +57,17 @@ def test_sftp_refuses_to_overwrite_a_different_file(server: SftpTestServer) -> N
     assert (outbox(server) / "acme_856_0001.x12").read_bytes() == b"someone else's file"
 
 
+def test_sftp_same_size_different_bytes_is_not_taken_as_sent(server: SftpTestServer) -> None:
+    ours = message()
+    theirs = bytes(b ^ 1 for b in ours.payload)  # same size, other content
+    (outbox(server) / ours.filename).write_bytes(theirs)
+    with pytest.raises(SendError) as info:
+        SftpSender(server.transport()).send(ours)
+    assert not info.value.retryable and info.value.kind == "send.name_taken"
+    assert "different content" in str(info.value)
+    assert (outbox(server) / ours.filename).read_bytes() == theirs
+
+
 def test_sftp_classifies_errors(server: SftpTestServer, tmp_path: Path) -> None:
     stranger = make_keypair(tmp_path / "stranger")
     cases = {
