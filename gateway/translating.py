@@ -1,21 +1,29 @@
 """`gateway translate`: files in, one JSON line per document out; large X12 files in parallel.
 
 A large X12 file is cut at interchange boundaries (an ``IEA`` trailer right before an ``ISA``)
-into byte ranges of a few MB; worker processes translate the ranges and the lines are written in
-file order. Each range holds whole interchanges, so every envelope check still sees everything it
-needs. A file with a single interchange is translated in one process, streaming.
+into byte ranges of 1 to 4 MB (several per worker, so the workers finish together); worker
+processes translate the ranges, each writing its JSON lines to a temporary file, and the parent
+copies the files to the output in file order. Each range holds whole interchanges, so every
+envelope check still sees everything it needs. At most two ranges per worker are in flight, so
+memory stays flat in every process whatever the file size. A file with a single interchange is
+translated in one process, streaming.
 """
 
 from __future__ import annotations
 
+import codecs
+import gc
 import os
 import re
-from collections import Counter
+import shutil
+import tempfile
+from collections import Counter, deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from parsers.csv import CsvMapping
 from parsers.translate import sniff_format, translate, translate_x12
@@ -23,7 +31,10 @@ from parsers.x12.stream import EnvelopeRules
 
 _IEA_TAIL = re.compile(rb"IEA[^A-Za-z0-9\s]\s*\d+\s*[^A-Za-z0-9\s]\s*\d+\s*\S{1,3}\s*\Z")
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
-RANGE_BYTES = 4 * 1024 * 1024
+RANGE_BYTES = 4 * 1024 * 1024  # the largest range a worker reads into memory
+MIN_RANGE_BYTES = 1024 * 1024
+RANGES_PER_JOB = 4  # smaller ranges for smaller files, so that no worker is left with the long tail
+COPY_CHUNK = 1 << 20
 
 
 @dataclass
@@ -84,47 +95,121 @@ def interchange_ranges(path: Path, target: int = RANGE_BYTES) -> list[tuple[int,
     return ranges
 
 
-def _translate_range(args: tuple[str, int, int, str, EnvelopeRules | None]) -> tuple[str, TranslateSummary]:
-    """Worker: translate one byte range of an X12 file; return its JSON lines and summary."""
-    path, start, end, name, rules = args
+def range_target(size: int, jobs: int) -> int:
+    """The range size for a file of ``size`` bytes shared by ``jobs`` workers."""
+    return max(MIN_RANGE_BYTES, min(RANGE_BYTES, size // max(1, jobs * RANGES_PER_JOB)))
+
+
+@contextmanager
+def batch_gc() -> Iterator[None]:
+    """Tune the cyclic garbage collector for a batch of translations, and restore it afterwards.
+
+    Translation makes many short-lived objects and almost no reference cycles: the objects loaded at
+    start-up are frozen (never traversed again) and young collections run less often.
+    """
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(10_000, before[1], before[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+
+def _count(summary: TranslateSummary, status: str, kind: str) -> None:
+    summary.documents += 1
+    summary.by_status[status] += 1
+    summary.by_kind[kind] += 1
+
+
+def _translate_range(args: tuple[str, int, int, str, EnvelopeRules | None, str]) -> TranslateSummary:
+    """Worker: translate one byte range of an X12 file into JSON lines in file ``out_path``."""
+    path, start, end, name, rules, out_path = args
     with open(path, "rb") as fh:
         fh.seek(start)
         data = fh.read(end - start)
-    out: list[str] = []
     summary = TranslateSummary()
-    for t in translate_x12(data, name=name, rules=rules):
-        out.append(t.to_json())
-        summary.documents += 1
-        summary.by_status[t.status] += 1
-        summary.by_kind[t.kind] += 1
-    out.append("")
-    return "\n".join(out), summary
+    with batch_gc(), open(out_path, "w", encoding="utf-8", newline="\n") as out:
+        for t in translate_x12(data, name=name, rules=rules):
+            out.write(t.to_json())
+            out.write("\n")
+            _count(summary, t.status, t.kind)
+    return summary
+
+
+def _utf8_buffer(out: TextIO) -> BinaryIO | None:
+    """The binary buffer under ``out`` when it is UTF-8 encoded (lines can be copied as bytes), else None."""
+    buffer: BinaryIO | None = getattr(out, "buffer", None)
+    encoding = getattr(out, "encoding", None)
+    if buffer is None or not isinstance(encoding, str):
+        return None
+    try:
+        return buffer if codecs.lookup(encoding).name == "utf-8" else None
+    except LookupError:
+        return None
+
+
+def _copy_lines(part: str, out: TextIO) -> None:
+    """Append a worker's JSON-lines file to the output."""
+    buffer = _utf8_buffer(out)
+    if buffer is not None:
+        out.flush()
+        with open(part, "rb") as src:
+            shutil.copyfileobj(src, buffer, COPY_CHUNK)
+        buffer.flush()
+    else:
+        with open(part, encoding="utf-8", newline="\n") as src:
+            while chunk := src.read(COPY_CHUNK):
+                out.write(chunk)
+
+
+def _translate_parallel(path: Path, ranges: list[tuple[int, int]], out: TextIO, rules: EnvelopeRules | None,
+                        jobs: int) -> TranslateSummary:
+    """Translate the ranges of ``path`` in ``jobs`` worker processes; write their lines to ``out`` in order."""
+    name = str(path)
+    summary = TranslateSummary()
+    workers = min(jobs, len(ranges))
+    with tempfile.TemporaryDirectory(prefix="gateway-translate-") as tmp, \
+            ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: deque[tuple[str, Future[TranslateSummary]]] = deque()
+        todo = iter(enumerate(ranges))
+
+        def submit() -> None:
+            for n, (start, end) in todo:
+                part = os.path.join(tmp, f"{n:06d}.jsonl")
+                pending.append((part, pool.submit(_translate_range, (name, start, end, name, rules, part))))
+                return
+
+        for _ in range(2 * workers):
+            submit()
+        while pending:
+            part, future = pending.popleft()
+            summary.add(future.result())
+            submit()
+            _copy_lines(part, out)
+            os.unlink(part)
+    return summary
 
 
 def translate_path(path: Path, out: TextIO, *, rules: EnvelopeRules | None = None,
                    csv_mapping: CsvMapping | None = None, jobs: int = 1) -> TranslateSummary:
     """Translate one file, writing JSON lines to ``out``; parallel for large multi-interchange X12."""
     name = str(path)
-    summary = TranslateSummary()
     with path.open("rb") as fh:
         head = fh.read(4096)
     size = path.stat().st_size
     if jobs > 1 and size >= PARALLEL_MIN_BYTES and sniff_format(head, csv_mapping=csv_mapping) == "x12":
-        ranges = interchange_ranges(path)
+        ranges = interchange_ranges(path, range_target(size, jobs))
         if len(ranges) > 1:
-            tasks = [(name, s, e, name, rules) for s, e in ranges]
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                for text, part in pool.map(_translate_range, tasks):
-                    out.write(text)
-                    summary.add(part)
-            return summary
-    with path.open("rb") as fh:
+            with batch_gc():
+                return _translate_parallel(path, ranges, out, rules, jobs)
+    summary = TranslateSummary()
+    with path.open("rb") as fh, batch_gc():
         for t in translate(fh, name=name, rules=rules, csv_mapping=csv_mapping):
             out.write(t.to_json())
             out.write("\n")
-            summary.documents += 1
-            summary.by_status[t.status] += 1
-            summary.by_kind[t.kind] += 1
+            _count(summary, t.status, t.kind)
     return summary
 
 

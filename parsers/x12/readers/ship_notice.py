@@ -43,9 +43,10 @@ class _Level:
     __slots__ = ("children", "code", "hl_id", "parent_id", "position", "segments")
 
     def __init__(self, hl: Segment, position: int) -> None:
-        self.hl_id = el(hl, 1)
-        self.parent_id = el(hl, 2)
-        self.code = el(hl, 3)
+        n = len(hl)
+        self.hl_id = hl[1].strip() if n > 1 else ""
+        self.parent_id = hl[2].strip() if n > 2 else ""
+        self.code = hl[3].strip() if n > 3 else ""
         self.position = position
         self.segments: list[Segment] = []
         self.children: list[_Level] = []
@@ -205,6 +206,7 @@ def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
             continue
         by_id[lv.hl_id] = lv
     roots: list[_Level] = []
+    acyclic: set[str] = set()  # ids whose parent chain is known to end (it cannot lead back to a later level)
     for lv in levels:
         if by_id.get(lv.hl_id) is not lv:
             continue
@@ -215,7 +217,7 @@ def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
         # cycle check: walk up from the parent
         seen = {lv.hl_id}
         p = parent
-        while p is not None:
+        while p is not None and p.hl_id not in acyclic:
             if p.hl_id in seen:
                 issues.append(_hl_issue(f"HL {lv.hl_id}: parent chain loops back on itself", lv.position, 2,
                                         lv.parent_id, "734"))
@@ -223,6 +225,8 @@ def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
                 break
             seen.add(p.hl_id)
             p = by_id.get(p.parent_id) if p.parent_id else None
+        else:
+            acyclic.add(lv.hl_id)
         (parent.children if parent is not None else roots).append(lv)
 
     # ---- shipment level: header segments + every S level

@@ -82,7 +82,7 @@ def _compile_note(text: str) -> _Note:
     return _Note(text[0], tuple(int(digits[i : i + 2]) for i in range(0, len(digits), 2)), text)
 
 
-def _compile(spec: SegmentSpec) -> _Seg:
+def _compile(sid: str, spec: SegmentSpec) -> _Seg:
     elements: list[_El | _Comp] = []
     for e in spec.elements:
         if isinstance(e, Composite):
@@ -90,7 +90,7 @@ def _compile(spec: SegmentSpec) -> _Seg:
         else:
             elements.append(_compile_el(e))
     notes = tuple(_compile_note(n) for n in spec.notes)
-    return _Seg(tuple(elements), notes, _fast_check(elements, notes))
+    return _Seg(tuple(elements), notes, _fast_check(sid, elements, notes))
 
 
 def family(version: str) -> str:
@@ -171,9 +171,9 @@ def _check_value(el: _El, v: str, six_ok: bool) -> tuple[str, str, bool] | None:
 # Most segments are clean. For each segment spec a small function is generated once, at import, that
 # says whether a segment has no element problem at all: element values are unpacked into locals and
 # checked inline (code-list membership, lengths, ``isdigit``), with the exact ``_check_value`` called
-# only for dates, times and numbers the inline test cannot clear. It answers exactly what
-# ``check_segment`` would find (tests compare them); when it says "not clean", ``check_segment``
-# walks the segment the slow way to say what is wrong.
+# only for dates, times and numbers the inline test cannot clear. "Clean" always means that
+# ``explain_segment`` would find nothing; "not clean" means it finds something, except for segments with
+# a composite element present, which always take the full path (tests hold both).
 
 FastCheck = Callable[[list[str], bool], bool]
 
@@ -206,8 +206,8 @@ def _fast_source(elements: Sequence[_El | _Comp], notes: Sequence[_Note]) -> tup
             consts[f"E{i}"] = el
             if el.kind == _N:
                 fast = f"{v}.isdigit() and {el.min} <= len({v}) <= {el.max}"
-            elif el.kind == _R:
-                fast = f"{v}.isdigit() and len({v}) <= {el.max}"
+            elif el.kind == _R:  # digits with at most one decimal point, no sign
+                fast = f"(p{i} := {v}.replace('.', '', 1)).isdigit() and len(p{i}) <= {el.max}"
             else:  # dates and times: always the exact check
                 fast = "False"
             body.append(f"if not ({fast}) and _check_value(E{i}, {v}, six) is not None: return False")
@@ -218,33 +218,35 @@ def _fast_source(elements: Sequence[_El | _Comp], notes: Sequence[_Note]) -> tup
             lines.append(f"    if {v}:")
             lines += [f"        {b}" for b in body]
     for note in notes:
-        present = [f"(v{p} != '')" for p in note.positions]
+        pos = note.positions
+        present = [f"(v{p} != '')" for p in pos]
+        # all elements of a note absent (the segment ends before them): P, C, E and L are satisfied
         if note.kind == "P":
-            lines.append(f"    if ({' + '.join(present)}) not in (0, {len(present)}): return False")
+            lines.append(f"    if n > {min(pos)} and ({' + '.join(present)}) not in (0, {len(pos)}): return False")
         elif note.kind == "R":
             lines.append(f"    if not ({' or '.join(present)}): return False")
         elif note.kind == "C":
-            lines.append(f"    if {present[0]} and not ({' and '.join(present[1:])}): return False")
+            lines.append(f"    if n > {pos[0]} and {present[0]} and not ({' and '.join(present[1:])}): return False")
         elif note.kind == "E":
-            lines.append(f"    if ({' + '.join(present)}) > 1: return False")
+            lines.append(f"    if n > {min(pos)} and ({' + '.join(present)}) > 1: return False")
         elif note.kind == "L":
-            lines.append(f"    if {present[0]} and not ({' or '.join(present[1:])}): return False")
+            lines.append(f"    if n > {pos[0]} and {present[0]} and not ({' or '.join(present[1:])}): return False")
         else:  # an unknown note kind: let the full check decide
             lines.append("    return False")
     lines.append("    return True")
     return "\n".join(lines) + "\n", consts
 
 
-def _fast_check(elements: Sequence[_El | _Comp], notes: Sequence[_Note]) -> FastCheck:
+def _fast_check(sid: str, elements: Sequence[_El | _Comp], notes: Sequence[_Note]) -> FastCheck:
     """Compile the clean-segment check of one spec."""
     source, namespace = _fast_source(elements, notes)
-    exec(compile(source, "<x12 segment check>", "exec"), namespace)  # our own generated code
+    exec(compile(source, f"<x12 {sid} check>", "exec"), namespace)  # our own generated code
     return cast(FastCheck, namespace["check"])
 
 
 COMPILED: dict[str, dict[str, _Seg]] = {
-    "4010": {k: _compile(v) for k, v in SEGMENTS_4010.items()},
-    "5010": {k: _compile(v) for k, v in SEGMENTS_5010.items()},
+    "4010": {k: _compile(k, v) for k, v in SEGMENTS_4010.items()},
+    "5010": {k: _compile(k, v) for k, v in SEGMENTS_5010.items()},
 }
 VOCABULARY: dict[tuple[str, str], frozenset[str]] = {k: _vocabulary(v) for k, v in STRUCTURES.items()}
 
@@ -270,8 +272,13 @@ class _SegmentCheck:
 def check_segment(seg: Sequence[str], spec: _Seg, position: int, component_sep: str, repetition_sep: str | None,
                   six_digit_dates: bool, out: list[Issue]) -> None:
     """Append the element issues of ``seg`` (and one code-8 SEGMENT issue when there are any) to ``out``."""
-    if spec.clean(seg if type(seg) is list else list(seg), six_digit_dates):
-        return
+    if not spec.clean(seg if type(seg) is list else list(seg), six_digit_dates):
+        explain_segment(seg, spec, position, component_sep, repetition_sep, six_digit_dates, out)
+
+
+def explain_segment(seg: Sequence[str], spec: _Seg, position: int, component_sep: str, repetition_sep: str | None,
+                    six_digit_dates: bool, out: list[Issue]) -> None:
+    """The element-by-element check behind ``check_segment``: append every issue of ``seg`` to ``out``."""
     sid = seg[0]
     chk = _SegmentCheck(sid, position)
     elements = spec.elements
@@ -563,7 +570,7 @@ def validate_segments(segments: Sequence[Sequence[str]], set_id: str, version: s
     for position, seg in enumerate(segments, 1):
         spec = get(seg[0])  # only well-formed ids are in the tables
         if spec is not None and not spec.clean(seg if type(seg) is list else list(seg), six):
-            check_segment(seg, spec, position, component_sep, repetition_sep, six, out)
+            explain_segment(seg, spec, position, component_sep, repetition_sep, six, out)
     if root is not None:
         out.extend(_structure_issues(root, set_id, strict, sids))
     if out:
