@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    literal_column,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -236,7 +237,9 @@ alerts = Table(
 )
 
 # At most one unsent alert per dedup key: repeats fold into it (see Store.add_alert).
-ALERT_OPEN = alerts.c.state != "sent"
+# The literal (not a bound parameter) matters: PostgreSQL must match ON CONFLICT ... WHERE against the partial
+# index even when psycopg runs the statement as a generic prepared plan.
+ALERT_OPEN = alerts.c.state != literal_column("'sent'")
 Index(
     "uq_alerts_open_dedup_key",
     alerts.c.dedup_key,

@@ -230,14 +230,6 @@ def test_webhook_client_error_is_dead_at_once(
 def test_a_failing_partner_webhook_never_holds_up_another_partners_deliveries(
         tmp_path: Path, store_url: str, erp: Erp, open_gateway: GatewayFactory, failure: str, store_kind: str,
         request: pytest.FixtureRequest) -> None:
-    if store_kind == "postgresql":
-        from sqlalchemy.exc import ProgrammingError
-
-        # Store bug (gateway/store/store.py, add_alert): ON CONFLICT (dedup_key) WHERE state != %(param)s cannot
-        # infer the partial unique index once psycopg prepares the statement (after 5 runs) and PostgreSQL
-        # plans it generically; the 6th deduplicated alert on a connection fails. Strict: remove when fixed.
-        request.applymarker(pytest.mark.xfail(raises=ProgrammingError, strict=True,
-                                              reason="add_alert ON CONFLICT on a parameterised partial index"))
     if failure == "http_500":
         erp.scripts["/retailer"] = [500]
         retailer_url = f"{erp.url}/retailer"
