@@ -162,7 +162,7 @@ def ingest(paths: tuple[Path, ...], partner_id: str | None, config: Path | None)
             states = ", ".join(f"{k}={v}" for k, v in sorted(o.by_state.items()))
             click.echo(f"{o.file_id}  {o.partner_id or '-':<16} {o.state:<10} {states}"
                        + (f"  ({o.message})" if o.message else ""))
-            failed += o.state in ("rejected", "failed", "dead")
+            failed += o.state in ("rejected", "failed", "dead") or bool(o.by_state.get("rejected"))
     sys.exit(1 if failed else 0)
 
 

@@ -150,7 +150,7 @@ class Pipeline:
         if partner.dedup.content_hash:
             original = self.store.claim_dedup_key(partner.id, "content", f.sha256, file_id=f.id,
                                                   window_days=partner.dedup.window_days)
-            if original is not None:
+            if original is not None and original not in self._replayed_from(f):
                 self.store.set_file_state(f.id, "duplicate", detail={"duplicate_of": original,
                                                                      "layer": "content"}, release=True)
                 if partner.acks.reack_duplicates:
@@ -165,6 +165,16 @@ class Pipeline:
         self.store.set_file_state(f.id, outcome.state, detail={"documents": outcome.documents,
                                                                 "by_state": outcome.by_state}, release=True)
         return outcome
+
+    def _replayed_from(self, f: FileRow) -> set[str]:
+        """The files a replay descends from: their file-level dedup keys are the replay's own, not duplicates."""
+        ancestors: set[str] = set()
+        parent = f.parent_id
+        while parent is not None and parent not in ancestors:
+            ancestors.add(parent)
+            row = self.store.get_file(parent)
+            parent = row.parent_id if row is not None else None
+        return ancestors
 
     # ------------------------------------------------------------------ identification
 
@@ -241,6 +251,8 @@ class Pipeline:
             dup_of = self.store.claim_dedup_key(
                 partner.id, "interchange", f"{start.sender_qualifier}:{start.sender_id}:{start.control_number}",
                 file_id=f.id, window_days=partner.dedup.window_days)
+            if dup_of is not None and dup_of in self._replayed_from(f):
+                dup_of = None
         group_acks: list[GroupAck] = []
         for grp in ich.groups:
             for ts, result, _ in [(t, r, grp) for t, r in grp.sets]:
