@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from partners.profile import PartnerProfile, X12Identity
+from partners.profile import FolderTransport, PartnerProfile, SftpTransport, X12Identity
 
 
 class ConfigError(Exception):
@@ -98,7 +98,9 @@ def _describe(exc: ValidationError, file: Path, prefix: str = "") -> str:
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
         key = f"{prefix}{loc}" if loc else prefix.rstrip(".") or "(top level)"
-        lines.append(f"{file}: {key}: {err['msg']}")
+        value = err.get("input")
+        got = f" (got {value!r})" if isinstance(value, str | int | float | bool) else ""
+        lines.append(f"{file}: {key}: {err['msg']}{got}")
     return "\n".join(lines)
 
 
@@ -139,7 +141,9 @@ def load_config(path: Path) -> GatewayConfig:
         if profile.id in seen:
             raise ConfigError(f"{file}: {prefix}id: partner id {profile.id!r} is already defined in {seen[profile.id]}")
         seen[profile.id] = file
-        profiles.append(_absolute_paths(profile, file.parent))
+        profile = _absolute_paths(profile, file.parent)
+        _check_loops(profile, file, prefix)
+        profiles.append(profile)
     try:
         cfg = GatewayConfig.model_validate({**raw, "partners": [], "source_path": path})
     except ValidationError as exc:
@@ -148,6 +152,21 @@ def load_config(path: Path) -> GatewayConfig:
     if not settings.data_dir.is_absolute():
         settings = settings.model_copy(update={"data_dir": (base_dir / settings.data_dir).resolve()})
     return cfg.model_copy(update={"partners": profiles, "gateway": settings})
+
+
+def _check_loops(profile: PartnerProfile, file: Path, prefix: str) -> None:
+    """Refuse an outbound transport that writes where an inbound one reads (we would ingest our own acks)."""
+    out = profile.outbound
+    for n, inbound in enumerate(profile.inbound):
+        same = False
+        if isinstance(out, FolderTransport) and isinstance(inbound, FolderTransport):
+            same = out.path.resolve() == inbound.path.resolve()
+        elif isinstance(out, SftpTransport) and isinstance(inbound, SftpTransport):
+            same = ((out.host, out.port, out.username) == (inbound.host, inbound.port, inbound.username)
+                    and bool(set(out.remote_paths[:1]) & set(inbound.remote_paths)))
+        if same:
+            raise ConfigError(f"{file}: {prefix}outbound: partner {profile.id!r} would write to the same place its "
+                              f"inbound[{n}] reads from; the gateway would take its own messages back in")
 
 
 def _absolute_paths(profile: PartnerProfile, base: Path) -> PartnerProfile:

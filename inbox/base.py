@@ -5,7 +5,7 @@ Rules:
   the bytes are archived and the ledger row is committed. Only then may the source acknowledge
   the file to its origin (move it out of the folder, delete it on the SFTP server, send the MDN).
 - ``transport_id`` identifies the file at its origin (folder path + size + mtime, SFTP
-  host:path:size:mtime, AS2 Message-ID); landing the same transport id twice returns the first
+  host:port:path:size:mtime:content hash, AS2 partner/Message-ID); landing the same transport id twice returns the first
   receipt, so a crash between landing and acknowledging leads to one document, not two.
 """
 
