@@ -85,6 +85,36 @@ def test_clean_check_agrees_on_short_and_padded_segments(fam: str) -> None:
                     assert _agree(spec, seg, six), (fam, seg, six)
 
 
+def _valid_value(el: v._El | v._Comp) -> str:
+    """A value that passes the element's own checks (so that only syntax notes decide)."""
+    if isinstance(el, v._Comp):
+        return ""
+    if el.codes:
+        return sorted(el.codes)[0]
+    by_kind = {v._N: "1" * max(1, el.min), v._R: "1", v._DT: "20260101", v._TM: "1200"}
+    return by_kind.get(el.kind, "X" * max(1, el.min))
+
+
+@pytest.mark.parametrize("fam", sorted(v.COMPILED))
+def test_clean_check_agrees_on_every_syntax_note_combination(fam: str) -> None:
+    checked = 0
+    for sid, spec in v.COMPILED[fam].items():
+        base = [_valid_value(el) if el.mandatory else "" for el in spec.elements]
+        for note in spec.notes:
+            pos = [p for p in note.positions if p <= len(spec.elements)]
+            for sent in range(1, len(spec.elements) + 1):
+                for mask in range(1 << len(pos)):
+                    values = list(base)
+                    for k, p in enumerate(pos):
+                        if mask >> k & 1:
+                            values[p - 1] = _valid_value(spec.elements[p - 1])
+                    seg = [sid, *values[:sent]]
+                    for six in (False, True):
+                        assert _agree(spec, seg, six), (fam, note.text, seg)
+                    checked += 1
+    assert checked > 1000
+
+
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not present")
 def test_clean_check_agrees_on_every_corpus_segment() -> None:
     checked = 0

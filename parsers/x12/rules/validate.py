@@ -70,7 +70,11 @@ class _Seg:
 
     elements: tuple[_El | _Comp, ...]
     notes: tuple[_Note, ...]
-    clean: FastCheck  # (segment, six-digit dates ok) -> True when check_segment would find nothing
+    checks: _Checks  # segment length -> (segment, six-digit dates ok) -> True when nothing is wrong
+
+    def clean(self, seg: list[str], six: bool) -> bool:
+        """True when ``seg`` has no element problem (``explain_segment`` would find nothing)."""
+        return self.checks[len(seg)](seg, six)
 
 
 def _compile_el(e: E) -> _El:
@@ -90,7 +94,7 @@ def _compile(sid: str, spec: SegmentSpec) -> _Seg:
         else:
             elements.append(_compile_el(e))
     notes = tuple(_compile_note(n) for n in spec.notes)
-    return _Seg(tuple(elements), notes, _fast_check(sid, elements, notes))
+    return _Seg(tuple(elements), notes, _Checks(sid, tuple(elements), notes))
 
 
 def family(version: str) -> str:
@@ -168,80 +172,121 @@ def _check_value(el: _El, v: str, six_ok: bool) -> tuple[str, str, bool] | None:
 
 # --------------------------------------------------------------------------- fast clean-segment checks
 #
-# Most segments are clean. For each segment spec a small function is generated once, at import, that
-# says whether a segment has no element problem at all: element values are unpacked into locals and
-# checked inline (code-list membership, lengths, ``isdigit``), with the exact ``_check_value`` called
-# only for dates, times and numbers the inline test cannot clear. "Clean" always means that
-# ``explain_segment`` would find nothing; "not clean" means it finds something, except for segments with
-# a composite element present, which always take the full path (tests hold both).
+# Most segments are clean. For each segment spec and each number of elements actually sent, a small
+# function is generated (on first use) that says whether a segment has no element problem at all:
+# the elements sent are unpacked into locals and checked inline (code-list membership, lengths,
+# ``isdigit``), elements not sent cost nothing, and syntax notes are reduced to the elements sent.
+# The exact ``_check_value`` is called only for dates, times and numbers the inline test cannot
+# clear. "Clean" always means that ``explain_segment`` would find nothing; "not clean" means it finds
+# something, except for segments with a composite element present, which always take the full path
+# (tests hold both).
 
 FastCheck = Callable[[list[str], bool], bool]
 
 
-def _fast_source(elements: Sequence[_El | _Comp], notes: Sequence[_Note]) -> tuple[str, dict[str, object]]:
-    """Python source of the clean-segment check for one spec, and the constants it refers to."""
-    n_spec = len(elements)
-    width = max([n_spec, *(p for note in notes for p in note.positions)]) + 1
-    consts: dict[str, object] = {"_check_value": _check_value, "_PADS": tuple([""] * k for k in range(width + 1))}
-    names = ", ".join(["_"] + [f"v{i}" for i in range(1, width)])
-    lines = ["def check(seg, six):", "    n = len(seg)", f"    if n > {n_spec + 1}:", "        return False",
-             f"    if n < {width}:", f"        seg = seg + _PADS[{width} - n]", f"    {names}, = seg"]
+def _never_clean(seg: list[str], six: bool) -> bool:
+    """The check for segments with more elements than the spec has: never clean."""
+    return False
+
+
+def _element_source(i: int, el: _El, consts: dict[str, object]) -> list[str]:
+    """Source lines that return False when element ``i`` (in local ``v<i>``) is not clean."""
+    v = f"v{i}"
+    body: list[str] = []
+    if el.kind == _ID and el.codes is not None:
+        consts[f"C{i}"] = el.codes
+        body.append(f"if {v} not in C{i}: return False")
+    elif el.kind in (_ID, _B, _AN):
+        length = f"{el.min} <= len({v}) <= {el.max}" if el.min > 1 else f"len({v}) <= {el.max}"
+        if el.kind == _AN:
+            body.append(f"if not ({length} and {v}.isprintable()): return False")
+        else:
+            body.append(f"if not ({length}): return False")
+    else:
+        consts[f"E{i}"] = el
+        if el.kind == _N:
+            fast = f"{v}.isdigit() and {el.min} <= len({v}) <= {el.max}"
+        elif el.kind == _R:  # digits with at most one decimal point, no sign
+            fast = f"(p{i} := {v}.replace('.', '', 1)).isdigit() and len(p{i}) <= {el.max}"
+        else:  # dates and times: always the exact check
+            fast = "False"
+        body.append(f"if not ({fast}) and _check_value(E{i}, {v}, six) is not None: return False")
+    if el.mandatory:
+        return [f"    if not {v}: return False"] + [f"    {b}" for b in body]
+    return [f"    if {v}:"] + [f"        {b}" for b in body]
+
+
+def _note_source(note: _Note, sent: int) -> list[str]:
+    """Source lines that return False when a syntax note is broken, given that ``sent`` elements were sent."""
+    here = [p for p in note.positions if p <= sent]  # elements that may be present
+    has = [f"(v{p} != '')" for p in here]
+    gone = len(here) < len(note.positions)  # some elements of the note were not sent at all
+    kind = note.kind
+    if kind == "P":
+        if not here:
+            return []
+        if gone:
+            return [f"    if {' or '.join(has)}: return False"]
+        return [f"    if ({' + '.join(has)}) not in (0, {len(has)}): return False"]
+    if kind == "R":
+        return [f"    if not ({' or '.join(has)}): return False"] if here else ["    return False"]
+    if kind in ("C", "L"):
+        first = note.positions[0]
+        if first > sent:
+            return []
+        rest = has[1:]
+        if kind == "C" and (gone or not rest):
+            return [f"    if v{first}: return False"] if gone else []
+        if kind == "L" and not rest:
+            return [f"    if v{first}: return False"]
+        joined = " and ".join(rest) if kind == "C" else " or ".join(rest)
+        return [f"    if v{first} and not ({joined}): return False"]
+    if kind == "E":
+        return [f"    if ({' + '.join(has)}) > 1: return False"] if len(has) > 1 else []
+    return ["    return False"]  # an unknown note kind: let the full check decide
+
+
+def _fast_source(elements: Sequence[_El | _Comp], notes: Sequence[_Note], sent: int) -> tuple[str, dict[str, object]]:
+    """Source of the clean check for a segment of this spec with ``sent`` elements, and its constants."""
+    consts: dict[str, object] = {"_check_value": _check_value}
+    lines = ["def check(seg, six):"]
+    if sent:
+        lines.append(f"    _, {', '.join(f'v{i}' for i in range(1, sent + 1))}, = seg")
     for i, el in enumerate(elements, 1):
-        v = f"v{i}"
+        if i > sent:
+            if el.mandatory:
+                return "def check(seg, six):\n    return False\n", consts
+            continue
         if isinstance(el, _Comp):
             # composites take the full path whenever they are present (rare in practice)
-            lines += ["    return False"] if el.mandatory else [f"    if {v}:", "        return False"]
+            lines += ["    return False"] if el.mandatory else [f"    if v{i}: return False"]
             continue
-        body: list[str] = []
-        if el.kind == _ID and el.codes is not None:
-            consts[f"C{i}"] = el.codes
-            body.append(f"if {v} not in C{i}: return False")
-        elif el.kind in (_ID, _B, _AN):
-            length = f"{el.min} <= len({v}) <= {el.max}" if el.min > 1 else f"len({v}) <= {el.max}"
-            if el.kind == _AN:
-                body.append(f"if not ({length} and {v}.isprintable()): return False")
-            else:
-                body.append(f"if not ({length}): return False")
-        else:
-            consts[f"E{i}"] = el
-            if el.kind == _N:
-                fast = f"{v}.isdigit() and {el.min} <= len({v}) <= {el.max}"
-            elif el.kind == _R:  # digits with at most one decimal point, no sign
-                fast = f"(p{i} := {v}.replace('.', '', 1)).isdigit() and len(p{i}) <= {el.max}"
-            else:  # dates and times: always the exact check
-                fast = "False"
-            body.append(f"if not ({fast}) and _check_value(E{i}, {v}, six) is not None: return False")
-        if el.mandatory:
-            lines.append(f"    if not {v}: return False")
-            lines += [f"    {b}" for b in body]
-        else:
-            lines.append(f"    if {v}:")
-            lines += [f"        {b}" for b in body]
+        lines += _element_source(i, el, consts)
     for note in notes:
-        pos = note.positions
-        present = [f"(v{p} != '')" for p in pos]
-        # all elements of a note absent (the segment ends before them): P, C, E and L are satisfied
-        if note.kind == "P":
-            lines.append(f"    if n > {min(pos)} and ({' + '.join(present)}) not in (0, {len(pos)}): return False")
-        elif note.kind == "R":
-            lines.append(f"    if not ({' or '.join(present)}): return False")
-        elif note.kind == "C":
-            lines.append(f"    if n > {pos[0]} and {present[0]} and not ({' and '.join(present[1:])}): return False")
-        elif note.kind == "E":
-            lines.append(f"    if n > {min(pos)} and ({' + '.join(present)}) > 1: return False")
-        elif note.kind == "L":
-            lines.append(f"    if n > {pos[0]} and {present[0]} and not ({' or '.join(present[1:])}): return False")
-        else:  # an unknown note kind: let the full check decide
-            lines.append("    return False")
+        lines += _note_source(note, sent)
     lines.append("    return True")
     return "\n".join(lines) + "\n", consts
 
 
-def _fast_check(sid: str, elements: Sequence[_El | _Comp], notes: Sequence[_Note]) -> FastCheck:
-    """Compile the clean-segment check of one spec."""
-    source, namespace = _fast_source(elements, notes)
-    exec(compile(source, f"<x12 {sid} check>", "exec"), namespace)  # our own generated code
-    return cast(FastCheck, namespace["check"])
+class _Checks(dict[int, FastCheck]):
+    """Segment length -> its generated clean check, compiled on first use."""
+
+    def __init__(self, sid: str, elements: tuple[_El | _Comp, ...], notes: tuple[_Note, ...]) -> None:
+        super().__init__()
+        self.sid = sid
+        self.elements = elements
+        self.notes = notes
+
+    def __missing__(self, length: int) -> FastCheck:
+        sent = length - 1
+        if sent > len(self.elements):
+            check: FastCheck = _never_clean
+        else:
+            source, namespace = _fast_source(self.elements, self.notes, sent)
+            exec(compile(source, f"<x12 {self.sid}/{sent} check>", "exec"), namespace)  # our own generated code
+            check = cast(FastCheck, namespace["check"])
+        self[length] = check
+        return check
 
 
 COMPILED: dict[str, dict[str, _Seg]] = {
@@ -569,7 +614,7 @@ def validate_segments(segments: Sequence[Sequence[str]], set_id: str, version: s
     get = specs.get
     for position, seg in enumerate(segments, 1):
         spec = get(seg[0])  # only well-formed ids are in the tables
-        if spec is not None and not spec.clean(seg if type(seg) is list else list(seg), six):
+        if spec is not None and not spec.checks[len(seg)](seg if type(seg) is list else list(seg), six):
             explain_segment(seg, spec, position, component_sep, repetition_sep, six, out)
     if root is not None:
         out.extend(_structure_issues(root, set_id, strict, sids))
