@@ -1,8 +1,9 @@
 """AS2 receive benchmark: signed + encrypted messages POSTed over loopback to the gateway's endpoint.
 
 Run: ``.venv/bin/python -m bench.as2_bench [n] [size]``. Prints figures; asserts nothing.
-The gateway runs under uvicorn with a SQLite store; each message is opened, verified, landed
-(committed) and answered with a signed synchronous MDN before the next is sent.
+The gateway's HttpServer (uvicorn, as ``gateway run`` starts it) serves a SQLite store; each message
+is opened, verified, landed together with its MDN record (one commit) and answered with a signed
+synchronous MDN. The client runs in the same process (it shares the GIL with the server).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from pathlib import Path
 import httpx
 
 from gateway.as2_service import As2Service
-from gateway.http import HttpContext, create_app
+from gateway.config import HttpSettings
+from gateway.http import HttpContext, HttpServer, create_app
 from gateway.store import Store
 from parsers.as2 import build_message
 from partners.profile import PartnerProfile
-from tests.as2_http.conftest import UvicornThread, as2_transport, make_config, make_party
+from tests.as2_http.conftest import as2_transport, make_config, make_party
 
 
 def bench_as2_receive(n: int = 1000, size: int = 10_000, clients: int = 4) -> dict[str, float]:
@@ -39,8 +41,10 @@ def bench_as2_receive(n: int = 1000, size: int = 10_000, clients: int = 4) -> di
                                   message_id=f"bench-{i}@them", signer=them.signer, encrypt_to=[us.cert],
                                   mdn_to="edi@them") for i in range(n)]
         build_s = time.perf_counter() - t0
-        with UvicornThread(create_app(HttpContext(config, store, service))) as server:
-            url = server.base_url + "/as2"
+        server = HttpServer(create_app(HttpContext(config, store, service)), HttpSettings(enabled=True, port=0))
+        server.start()  # the daemon's own server (gateway run), on a free loopback port
+        try:
+            url = server.url + "/as2"
             with httpx.Client(timeout=60) as client:
                 client.post(url, headers=messages[0].headers, content=messages[0].body)  # warm-up (lands #0)
 
@@ -52,6 +56,9 @@ def bench_as2_receive(n: int = 1000, size: int = 10_000, clients: int = 4) -> di
                 with ThreadPoolExecutor(clients) as pool:
                     statuses = list(pool.map(post, range(1, n)))
                 elapsed = time.perf_counter() - t0
+        finally:
+            server.stop()
+        service.close()
         landed = len(store.find_files(limit=n + 10))
         store.close()
     rate = (n - 1) / elapsed if elapsed else float("inf")

@@ -1,8 +1,10 @@
 """AS2 orchestration: receive a POSTed message, land it, answer with an MDN; settle async MDNs; send MDNs.
 
 Rules:
-- Order for an inbound message: open + verify (parsers.as2) -> land through the Store (committed)
-  -> only then the MDN. Nothing is landed for a refused message; every refusal raises an alert.
+- Order for an inbound message: open + verify (parsers.as2) -> land through the Store and record
+  the MDN we owe, in ONE commit -> only then the MDN goes out. Nothing is landed for a refused
+  message; every refusal raises an alert. Signing the MDN and archiving the blobs (fsync) happen
+  before that commit, outside the store's write lock.
 - The MDN we answer with is kept in the outbox under ``mdn:<partner>:<Message-ID>`` (kind
   ``mdn-sync`` when it went out in the HTTP response, ``mdn`` when it is POSTed to the partner's
   receipt URL). A repeated Message-ID lands nothing and gets the identical MDN bytes again.
@@ -34,6 +36,7 @@ from sqlalchemy import select
 
 from gateway.config import GatewayConfig
 from gateway.store import OutboxRow, Store
+from gateway.store.engine import READ_ONLY
 from gateway.store.rows import from_mapping
 from gateway.store.schema import outbox
 from gateway.store.store import IDEMPOTENCY_KEY_MAX, OUTBOX_OPEN, bounded
@@ -186,6 +189,9 @@ class As2Service:
         """The outbox row queued under this idempotency key, if any."""
         key = bounded(idempotency_key, IDEMPOTENCY_KEY_MAX)
         with self.store.engine.connect() as conn:
+            # a reader's plain BEGIN: on SQLite it must not queue for the write lock, which this very
+            # thread holds when it answers a duplicate inside its landing transaction
+            conn.execution_options(**{READ_ONLY: True})
             row = conn.execute(select(outbox).where(outbox.c.idempotency_key == key)).mappings().first()
         return None if row is None else from_mapping(OutboxRow, row)
 
@@ -251,41 +257,52 @@ class As2Service:
 
     def _accept(self, message: InboundMessage, partner: PartnerProfile, transport: As2Transport, keys: As2Keys,
                 received_at: dt.datetime) -> As2Response:
-        """Land a verified message, then answer with the (stored) MDN."""
+        """Land a verified message and record the MDN we owe for it in one commit, then answer with that MDN."""
+        request = message.mdn_request
+        fresh = None if request is None else serialize_mdn(build_mdn(
+            mdn_message_id=_mdn_id(transport.our_as2_id), original_message_id=message.message_id,
+            our_as2_id=transport.our_as2_id, their_as2_id=message.as2_from, received_mic=message.mic,
+            signer=keys.signer(self._mdn_digest(request, transport)) if request.signed else None,
+            date=self.store.now(),
+        ))
         try:
-            receipt = self.store.land(raw_document(message, partner.id, received_at))
+            # The slow parts (signing above, fsync'd blobs here) happen outside the store's write lock;
+            # inside, land() and enqueue() find their blobs archived already.
+            self.store.archive.put_bytes(message.payload)
+            if fresh is not None:
+                self.store.archive.put_bytes(fresh)
+            with self.store.transaction():
+                receipt = self.store.land(raw_document(message, partner.id, received_at))
+                answer = As2Response(200) if request is None or fresh is None else \
+                    self._record_mdn(message, partner.id, request, fresh, duplicate=receipt.already_landed)
         except Exception as exc:
             log.exception("landing AS2 message <%s> failed", message.message_id)
             self._alert("as2.land_failed", f"AS2 message <{message.message_id}> from {partner.id} could not be stored",
                         f"{type(exc).__name__}: {exc}. The partner was answered 503 and should retry.",
                         partner.id, f"as2.land_failed:{partner.id}")
             return As2Response.text(503, "message could not be stored; please retry later")
-        request = message.mdn_request
-        if request is None:
-            return As2Response(200)
-        key = f"mdn:{partner.id}:{message.message_id}"
-        stored = self.outbox_by_key(key) if receipt.already_landed else None
+        return answer
+
+    def _record_mdn(self, message: InboundMessage, partner_id: str, request: MdnRequest, fresh: bytes, *,
+                    duplicate: bool) -> As2Response:
+        """In the landing transaction: queue the MDN (async) or record it as sent (sync); a duplicate gets
+        the MDN stored for its first arrival."""
+        key = f"mdn:{partner_id}:{message.message_id}"
+        stored = self.outbox_by_key(key) if duplicate else None
+        payload = fresh
         if stored is not None and stored.payload_sha256 is not None:
             payload = self.store.archive.read(stored.payload_sha256)
-            if receipt.already_landed:
-                log.info("AS2 message <%s> from %s is a duplicate; answering its first MDN again",
-                         message.message_id, partner.id)
+            log.info("AS2 message <%s> from %s is a duplicate; answering its first MDN again",
+                     message.message_id, partner_id)
         else:
-            mdn = build_mdn(
-                mdn_message_id=_mdn_id(transport.our_as2_id), original_message_id=message.message_id,
-                our_as2_id=transport.our_as2_id, their_as2_id=message.as2_from, received_mic=message.mic,
-                signer=keys.signer(self._mdn_digest(message.mdn_request, transport)) if request.signed else None,
-                date=self.store.now(),
-            )
-            payload = serialize_mdn(mdn)
             stored = None
         url = request.async_url
         if url and url.lower().startswith(("http://", "https://")):
             resend_key = key if stored is None else f"{key}:resend:{uuid.uuid4().hex}"
-            self.store.enqueue(MDN_KIND, partner.id, url, resend_key, payload)
+            self.store.enqueue(MDN_KIND, partner_id, url, resend_key, payload)
             return As2Response.text(200, "message received; the MDN will be sent to the receipt URL")
         if stored is None:
-            outbox_id = self.store.enqueue(MDN_SYNC_KIND, partner.id, "sync-response", key, payload)
+            outbox_id = self.store.enqueue(MDN_SYNC_KIND, partner_id, "sync-response", key, payload)
             row = self.store.get_outbox(outbox_id)
             if row is not None:
                 if row.state in OUTBOX_OPEN and row.kind == MDN_SYNC_KIND:
