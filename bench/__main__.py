@@ -43,6 +43,15 @@ print(n)
 
 def run_measured(cmd: list[str], *, stdout: int | None = subprocess.DEVNULL) -> tuple[float, int, bytes]:
     """Run a command; return (seconds, peak RSS in bytes of the largest process, stdout)."""
+    secs, rss, out, _cpu = run_measured_cpu(cmd, stdout=stdout)
+    return secs, rss, out
+
+
+def run_measured_cpu(cmd: list[str], *, stdout: int | None = subprocess.DEVNULL) -> tuple[float, int, bytes, float]:
+    """Run a command; return (seconds, peak RSS in bytes of the largest process, stdout, CPU seconds of all).
+
+    CPU seconds are user + system time of the command and every process it waited for (its workers).
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if stdout is None else stdout, stderr=subprocess.PIPE)
     out = b""
@@ -55,7 +64,7 @@ def run_measured(cmd: list[str], *, stdout: int | None = subprocess.DEVNULL) -> 
     if proc.returncode not in (0, 1):
         err = proc.stderr.read().decode() if proc.stderr else ""
         raise RuntimeError(f"{cmd} failed ({proc.returncode}): {err[-2000:]}")
-    return elapsed, usage.ru_maxrss * 1024, out
+    return elapsed, usage.ru_maxrss * 1024, out, usage.ru_utime + usage.ru_stime
 
 
 def ensure_file(kind: str, mb: int) -> Path:
@@ -81,7 +90,11 @@ def count_segments(path: Path) -> int:
 def bench_translate(sizes: list[int]) -> None:
     """gateway translate vs pyx12 X12Reader vs bare bytes.split, for 850 and 856."""
     print("\n## translate: X12 file -> validated canonical JSON (one line per document)")
-    print(f"{'file':<14}{'tool':<36}{'seconds':>9}{'MB/s':>9}{'segments/s':>13}{'peak RSS MB':>13}{'vs pyx12':>10}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"# load average before the runs: {load:.2f} on {os.cpu_count()} CPU(s); 'CPU s' is user+system time "
+          "of all processes of the run; 'MB/CPU-s' is throughput per CPU second")
+    print(f"{'file':<14}{'tool':<36}{'seconds':>9}{'MB/s':>8}{'segments/s':>12}{'peak RSS MB':>12}"
+          f"{'CPU s':>8}{'MB/CPU-s':>9}{'vs pyx12':>9}")
     gateway = str(Path(PY).parent / "gateway")
     for mb in sizes:
         for kind in ("850", "856"):
@@ -95,12 +108,13 @@ def bench_translate(sizes: list[int]) -> None:
                 ("pyx12 X12Reader (segments only)", [PY, "-c", PYX12_SNIPPET, str(path)]),
                 ("bytes.split streaming", [PY, "-c", SPLIT_SNIPPET, str(path)]),
             ):
-                secs, rss, _ = run_measured(cmd)
-                rows.append((label, secs, rss))
-            pyx12_secs = next(s for lbl, s, _ in rows if lbl.startswith("pyx12"))
-            for label, secs, rss in rows:
-                print(f"{path.name:<14}{label:<36}{secs:>9.2f}{size_mb / secs:>9.1f}{segs / secs:>13,.0f}"
-                      f"{rss / 1e6:>13.0f}{pyx12_secs / secs:>9.1f}x")
+                secs, rss, _, cpu = run_measured_cpu(cmd)
+                rows.append((label, secs, rss, cpu))
+            pyx12_secs = next(s for lbl, s, _, _ in rows if lbl.startswith("pyx12"))
+            for label, secs, rss, cpu in rows:
+                print(f"{path.name:<14}{label:<36}{secs:>9.2f}{size_mb / secs:>8.1f}{segs / secs:>12,.0f}"
+                      f"{rss / 1e6:>12.0f}{cpu:>8.2f}{size_mb / cpu:>9.1f}{pyx12_secs / secs:>8.1f}x")
+            sys.stdout.flush()
 
 
 def main(argv: list[str] | None = None) -> int:

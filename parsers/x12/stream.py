@@ -756,9 +756,10 @@ class _EnvelopeMachine:
         if isinstance(item, _Batch):
             valid = _VALID_TAGS
             envelope = _ENVELOPE_TAGS
+            index = self.file_index
+            ts = self.tset
             for seg in item.segments:
-                self.file_index += 1
-                ts = self.tset
+                index += 1
                 tag = seg[0]
                 if ts is not None and tag not in envelope:
                     ts.segments.append(seg)
@@ -770,7 +771,10 @@ class _EnvelopeMachine:
                                                    level=Level.SEGMENT, segment=tag[:3], position=len(ts.segments),
                                                    x12_code="1"))
                     continue
+                self.file_index = index
                 yield from self._segment(seg)
+                ts = self.tset
+            self.file_index = index
             return
         self.file_index += 1
         if isinstance(item, _Isa):

@@ -106,12 +106,12 @@ def _item(level: _Level) -> dict[str, Any]:
     for seg in segments:
         sid = seg[0]
         if sid == "LIN":
-            f["line_number"] = opt(seg, 1)
-            ids.extend(product_ids(seg, 2, 15))
+            f["line_number"] = (seg[1].strip() or None) if len(seg) > 1 else None
+            ids += product_ids(seg, 2, 15)
         elif sid == "SN1":
-            if not f.get("line_number"):
-                f["line_number"] = opt(seg, 1)
             n = len(seg)
+            if not f.get("line_number"):
+                f["line_number"] = (seg[1].strip() or None) if n > 1 else None
             f["quantity_shipped"] = dec(seg[2].strip()) if n > 2 else None
             f["unit_of_measure"] = (seg[3].strip() or None) if n > 3 else None
             f["quantity_ordered"] = dec(seg[5].strip()) if n > 5 else None
@@ -215,9 +215,11 @@ def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
             issues.append(_hl_issue(f"HL02 parent id {lv.parent_id!r} of HL {lv.hl_id} does not exist", lv.position, 2,
                                     lv.parent_id, "734"))
         # cycle check: walk up from the parent
-        seen = {lv.hl_id}
         p = parent
+        seen: set[str] | None = None
         while p is not None and p.hl_id not in acyclic:
+            if seen is None:
+                seen = {lv.hl_id}
             if p.hl_id in seen:
                 issues.append(_hl_issue(f"HL {lv.hl_id}: parent chain loops back on itself", lv.position, 2,
                                         lv.parent_id, "734"))
