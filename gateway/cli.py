@@ -126,8 +126,14 @@ def run(config: Path | None, log_level: str, worker_id: str | None) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    from gateway.http import HttpServerError
+
     with _gateway(config, worker_id) as gw:
-        gw.run(stop)
+        try:
+            gw.run(stop)
+        except HttpServerError as exc:
+            click.echo(f"cannot start the HTTP endpoint: {exc}", err=True)
+            sys.exit(2)
 
 
 @main.command()
