@@ -1,7 +1,7 @@
 """`gateway translate`: files in, one JSON line per document out; large X12 files in parallel.
 
 A large X12 file is cut at interchange boundaries (an ``IEA`` trailer right before an ``ISA``)
-into byte ranges of 1 to 4 MB (several per worker, so the workers finish together); worker
+into byte ranges of 1 to 2 MB (several per worker, so the workers finish together); worker
 processes translate the ranges, each writing its JSON lines to a temporary file, and the parent
 copies the files to the output in file order. Each range holds whole interchanges, so every
 envelope check still sees everything it needs. At most two ranges per worker are in flight, so
@@ -31,7 +31,7 @@ from parsers.x12.stream import EnvelopeRules
 
 _IEA_TAIL = re.compile(rb"IEA[^A-Za-z0-9\s]\s*\d+\s*[^A-Za-z0-9\s]\s*\d+\s*\S{1,3}\s*\Z")
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
-RANGE_BYTES = 4 * 1024 * 1024  # the largest range a worker reads into memory
+RANGE_BYTES = 2 * 1024 * 1024  # the largest range a worker reads into memory
 MIN_RANGE_BYTES = 1024 * 1024
 RANGES_PER_JOB = 4  # smaller ranges for smaller files, so that no worker is left with the long tail
 COPY_CHUNK = 1 << 20

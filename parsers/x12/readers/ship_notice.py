@@ -92,6 +92,7 @@ def _own_refs(segments: list[Segment]) -> list[dict[str, Any]]:
 
 _PARTY_SEGMENTS = frozenset({"N2", "N3", "N4", "PER", "REF"})
 _REF_OR_DTM = frozenset({"REF", "DTM"})
+_HEADER_IDS = frozenset({"BSN", "CTT", "ST", "SE"})  # read by read_856 itself, not kept with a level
 
 
 def _dates(segments: list[Segment]) -> list[dict[str, Any]]:
@@ -179,11 +180,14 @@ def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
     current: _Level | None = None
     ctt_pos = 0
     line_count: int | None = None
+    special = _HEADER_IDS
     for pos, seg in enumerate(ts.segments, 1):
         sid = seg[0]
         if sid == "HL":
             current = _Level(seg, pos)
             levels.append(current)
+        elif sid not in special:
+            (current.segments if current is not None else header_segments).append(seg)
         elif sid == "BSN":
             head.update(purpose_code=opt(seg, 1), shipment_id=el(seg, 2), notice_date=date(opt(seg, 3)),
                         notice_time=time(opt(seg, 4)), structure_code=opt(seg, 5))
@@ -191,12 +195,6 @@ def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
             ctt_pos = pos
             line_count = integer(opt(seg, 1))
             current = None
-        elif sid in ("ST", "SE"):
-            continue
-        elif current is not None:
-            current.segments.append(seg)
-        else:
-            header_segments.append(seg)
 
     # ---- the tree, from ids
     by_id: dict[str, _Level] = {}

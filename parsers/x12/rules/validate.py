@@ -293,6 +293,8 @@ COMPILED: dict[str, dict[str, _Seg]] = {
     "4010": {k: _compile(k, v) for k, v in SEGMENTS_4010.items()},
     "5010": {k: _compile(k, v) for k, v in SEGMENTS_5010.items()},
 }
+_CHECKS: dict[str, dict[str, _Checks]] = {fam: {sid: spec.checks for sid, spec in table.items()}
+                                         for fam, table in COMPILED.items()}
 VOCABULARY: dict[tuple[str, str], frozenset[str]] = {k: _vocabulary(v) for k, v in STRUCTURES.items()}
 
 
@@ -607,15 +609,19 @@ def validate_segments(segments: Sequence[Sequence[str]], set_id: str, version: s
     """All element and structure issues of one transaction set (``segments``: ST first, SE last)."""
     fam = family(version)
     specs = COMPILED[fam]
+    checks = _CHECKS[fam]
     root = STRUCTURES.get((set_id, fam))
     six = version[:3] < "004"
     out: list[Issue] = []
-    sids = [seg[0] for seg in segments]
-    get = specs.get
+    sids: list[str] = []
+    note = sids.append
+    get = checks.get
     for position, seg in enumerate(segments, 1):
-        spec = get(seg[0])  # only well-formed ids are in the tables
-        if spec is not None and not spec.checks[len(seg)](seg if type(seg) is list else list(seg), six):
-            explain_segment(seg, spec, position, component_sep, repetition_sep, six, out)
+        sid = seg[0]
+        note(sid)
+        by_length = get(sid)  # only well-formed ids are in the tables
+        if by_length is not None and not by_length[len(seg)](seg if type(seg) is list else list(seg), six):
+            explain_segment(seg, specs[sid], position, component_sep, repetition_sep, six, out)
     if root is not None:
         out.extend(_structure_issues(root, set_id, strict, sids))
     if out:
