@@ -2,7 +2,8 @@
 
 A large X12 file is cut at interchange boundaries (an ``IEA`` trailer right before an ``ISA``)
 into byte ranges of 1 to 2 MB (several per worker, so the workers finish together); worker
-processes translate the ranges, each writing its JSON lines to a temporary file, and the parent
+processes translate the ranges (streamed from the file, like any X12 input), each writing its JSON
+lines to a temporary file, and the parent
 copies the files to the output in file order. Each range holds whole interchanges, so every
 envelope check still sees everything it needs. At most two ranges per worker are in flight, so
 memory stays flat in every process whatever the file size. A file with a single interchange is
@@ -23,7 +24,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, TextIO, cast
 
 from parsers.csv import CsvMapping
 from parsers.translate import sniff_format, translate, translate_x12
@@ -31,7 +32,7 @@ from parsers.x12.stream import EnvelopeRules
 
 _IEA_TAIL = re.compile(rb"IEA[^A-Za-z0-9\s]\s*\d+\s*[^A-Za-z0-9\s]\s*\d+\s*\S{1,3}\s*\Z")
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
-RANGE_BYTES = 2 * 1024 * 1024  # the largest range a worker reads into memory
+RANGE_BYTES = 2 * 1024 * 1024  # the largest range size aimed at (a range always ends after an IEA)
 MIN_RANGE_BYTES = 1024 * 1024
 RANGES_PER_JOB = 4  # smaller ranges for smaller files, so that no worker is left with the long tail
 COPY_CHUNK = 1 << 20
@@ -126,16 +127,31 @@ def _count(summary: TranslateSummary, status: str, kind: str) -> None:
 def _translate_range(args: tuple[str, int, int, str, EnvelopeRules | None, str]) -> TranslateSummary:
     """Worker: translate one byte range of an X12 file into JSON lines in file ``out_path``."""
     path, start, end, name, rules, out_path = args
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        data = fh.read(end - start)
     summary = TranslateSummary()
-    with batch_gc(), open(out_path, "w", encoding="utf-8", newline="\n") as out:
-        for t in translate_x12(data, name=name, rules=rules):
+    with open(path, "rb") as fh, batch_gc(), open(out_path, "w", encoding="utf-8", newline="\n") as out:
+        fh.seek(start)
+        for t in translate_x12(cast(BinaryIO, _RangeReader(fh, end - start)), name=name, rules=rules):
             out.write(t.to_json())
             out.write("\n")
             _count(summary, t.status, t.kind)
     return summary
+
+
+class _RangeReader:
+    """Reads at most ``length`` bytes from a binary file's current position (a range, streamed)."""
+
+    def __init__(self, fh: BinaryIO, length: int) -> None:
+        self._fh = fh
+        self._left = length
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes of the range (all that is left when ``size`` < 0)."""
+        if self._left <= 0:
+            return b""
+        want = self._left if size < 0 else min(size, self._left)
+        data = self._fh.read(want)
+        self._left -= len(data)
+        return data
 
 
 def _utf8_buffer(out: TextIO) -> BinaryIO | None:
