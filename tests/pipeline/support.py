@@ -201,10 +201,18 @@ class AckFile:
     issues: list[str]
 
 
+def temp_files(folder: Path) -> list[str]:
+    """Names in a folder that a partner collecting from it would skip as unfinished (dot-files, *.part ...)."""
+    from inbox.sources.folder import is_temp_name
+
+    return sorted(p.name for p in folder.iterdir() if is_temp_name(p.name)) if folder.is_dir() else []
+
+
 def read_ack_files(folder: Path) -> list[AckFile]:
-    """Parse every file in an outbound folder with our own X12 reader."""
+    """Parse every finished file in an outbound folder with our own X12 reader (temp names are skipped)."""
     out: list[AckFile] = []
-    for path in sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []:
+    skip = set(temp_files(folder))
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name not in skip) if folder.is_dir() else []:
         isa: InterchangeStart | None = None
         acks: list[FunctionalAck] = []
         issues: list[str] = []

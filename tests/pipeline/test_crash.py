@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -30,6 +31,7 @@ from .support import (
     make_batch,
     read_ack_files,
     sink_documents,
+    temp_files,
     wait_for,
     write_gateway_config,
 )
@@ -49,27 +51,37 @@ def _progress(store: Store) -> tuple[int, int, int]:
     return landed, done, int(sent or 0)
 
 
+def _unsent(store: Store) -> int:
+    """Outbox messages not sent yet."""
+    with store.engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(outbox_table)
+                               .where(outbox_table.c.state.in_(("pending", "failed")))) or 0)
+
+
+def _busy(store: Store) -> bool:
+    """True while landed files wait to be processed or messages wait to be sent."""
+    landed, done, _ = _progress(store)
+    return landed > done or _unsent(store) > 0
+
+
 def _finished(store: Store, layout: GatewayLayout, batch: Batch) -> bool:
     """Every file landed and finished, nothing left to send, nothing left in the inbox."""
     landed, done, _ = _progress(store)
     if landed < len(batch.files) or done < landed:
         return False
-    with store.engine.connect() as conn:
-        unsent = conn.scalar(select(func.count()).select_from(outbox_table)
-                             .where(outbox_table.c.state.in_(("pending", "failed"))))
-    if unsent:
+    if _unsent(store):
         return False
     return not [n for n in os.listdir(layout.inbox()) if not n.startswith(".")]
 
 
 def _feed(layout: GatewayLayout, batch: Batch, names: list[str], stop: threading.Event) -> None:
     """Drop files into the inbox in small bursts, as a partner's job would."""
-    for start in range(0, len(names), 50):
+    for start in range(0, len(names), 25):
         if stop.is_set():
             return
-        for name in names[start:start + 50]:
+        for name in names[start:start + 25]:
             drop(layout.inbox(), name, batch.files[name])
-        time.sleep(0.15)
+        time.sleep(0.3)
 
 
 def _assert_exactly_once(store: Store, layout: GatewayLayout, batch: Batch) -> None:
@@ -93,6 +105,9 @@ def _assert_exactly_once(store: Store, layout: GatewayLayout, batch: Batch) -> N
     assert {d["document_id"] for d in delivered} == {d.id for d in docs}
 
     acks = read_ack_files(layout.outbox())
+    leftovers = temp_files(layout.outbox())
+    if leftovers:  # FolderSender's random temp name is not cleaned up after a kill mid-write (reported)
+        print(f"temp files left in the outbound folder by killed writers: {leftovers}")
     assert [(a.path.name, a.issues) for a in acks if a.issues] == []
     assert len(acks) == len(batch.files), "one 997 interchange per inbound interchange"
     groups = Counter(acknowledged_groups(acks))
@@ -122,26 +137,29 @@ def test_kill_minus_9_at_random_moments_then_restart_processes_everything_exactl
     started = time.monotonic()
     with open_store(layout) as store:
         try:
-            for kill in range(KILLS):
+            kills = 0
+            while kills < KILLS:
                 before = _progress(store)
                 daemon.start()
-                if kill == 0:
+                if not feeder.is_alive() and daemon.starts == 1:
                     feeder.start()  # ... the other half arrives while the gateway runs, crashes and restarts
                 wait_for(lambda before=before: _progress(store) != before or not daemon.running(), 30,
                          "the daemon to make progress")
                 assert daemon.running(), daemon.output()[-3000:]
-                time.sleep(rng.uniform(0.0, 2.5))  # somewhere in landing, parsing, acking or delivering
+                time.sleep(rng.uniform(0.0, 1.5))  # somewhere in landing, parsing, acking or delivering
+                busy = _busy(store)
                 daemon.kill()
-                print(f"kill {kill + 1} at {time.monotonic() - started:.1f}s: files landed/done, sent "
-                      f"{_progress(store)}")
-            assert _progress(store)[1] < FILES, "the crashes all came after the work was done"
+                progress = _progress(store)
+                print(f"kill {daemon.starts} at {time.monotonic() - started:.1f}s: files landed/done, sent {progress}")
+                assert daemon.starts < 3 * KILLS, "the gateway finished before it could be killed mid-work"
+                kills += busy  # files or messages were in flight: a real crash, not a stop while idle
             daemon.start()
             feeder.join(timeout=60)
             wait_for(lambda: _finished(store, layout, batch), 150, "every file to be processed and sent")
             assert daemon.terminate() == 0, daemon.output()[-3000:]
         finally:
             stop_feed.set()
-        print(f"crash test: {FILES} files, {KILLS} kills, {time.monotonic() - started:.1f}s")
+        print(f"crash test: {FILES} files, {daemon.starts - 1} kills, {time.monotonic() - started:.1f}s")
         _assert_exactly_once(store, layout, batch)
         assert "Traceback" not in daemon.output(), daemon.output()[-3000:]
 
@@ -186,3 +204,30 @@ def test_two_workers_on_one_postgresql_store_and_one_inbox_never_handle_a_docume
         assert alerts == [], alerts
     for w in workers:
         assert "Traceback" not in w.output(), w.output()[-3000:]
+
+
+def test_the_exactly_once_checks_catch_a_second_delivery_and_a_second_ack(
+        layout: GatewayLayout, open_gateway: Any) -> None:
+    """The crash tests' assertions can fail: a document delivered twice or a group acked twice is caught."""
+    import shutil
+
+    batch = make_batch(12, two_groups_every=4)
+    for name, data in batch.files.items():
+        drop(layout.inbox(), name, data)
+    gw = open_gateway(layout)
+    [watcher] = [w for w in gw.folder_watchers() if w.partner_id == "acme-retail"]
+    watcher.stable_seconds = 0.0
+    assert watcher.scan_once() == 12
+    gw.drain()
+    _assert_exactly_once(gw.store, layout, batch)  # the honest run passes
+
+    [first_ack, *_] = sorted(layout.outbox().iterdir())
+    shutil.copy(first_ack, layout.outbox() / "resent_997.x12")
+    with pytest.raises(AssertionError, match=r"997|acknowledged twice"):
+        _assert_exactly_once(gw.store, layout, batch)
+    (layout.outbox() / "resent_997.x12").unlink()
+
+    [first_doc, *_] = sorted(layout.erp.iterdir())
+    shutil.copy(first_doc, layout.erp / "01ZZZZZZZZZZZZZZZZZZZZZZZZ.json")
+    with pytest.raises(AssertionError, match="delivered twice"):
+        _assert_exactly_once(gw.store, layout, batch)
