@@ -191,16 +191,16 @@ class PartyBuilder:
         return out
 
 
-_last_envelope: list[Any] = [None, None, None]  # (interchange, group, their SourceEnvelope fields)
+# The envelope fields of the last (interchange, group) seen: consecutive sets share them. One tuple,
+# read and replaced whole, so that threads reading different files never mix their envelopes.
+_last_envelope: list[tuple[Any, Any, dict[str, Any]]] = [(None, None, {})]
 
 
 def envelope(ts: TransactionSet) -> dict[str, Any]:
     """The SourceEnvelope fields of a transaction set: ISA ids, GS ids and versions, ST ids."""
     ich, grp = ts.interchange, ts.group
-    last = _last_envelope
-    if last[0] is ich and last[1] is grp and ich is not None:
-        fields: dict[str, Any] = last[2]
-    else:
+    last_ich, last_grp, fields = _last_envelope[0]
+    if last_ich is not ich or last_grp is not grp or ich is None:
         fields = {
             "format": "x12",
             "sender_qualifier": ich.sender_qualifier if ich else None,
@@ -216,7 +216,7 @@ def envelope(ts: TransactionSet) -> dict[str, Any]:
             "functional_id_code": grp.functional_id_code or None if grp else None,
             "group_control_number": grp.control_number or None if grp else None,
         }
-        last[:] = [ich, grp, fields]
+        _last_envelope[0] = (ich, grp, fields)
     out = dict(fields)
     out["version"] = ts.version or None
     out["transaction_set_id"] = ts.id or None
