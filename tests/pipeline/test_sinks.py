@@ -260,3 +260,55 @@ def test_a_failing_partner_webhook_never_holds_up_another_partners_deliveries(
     assert all(m.attempts == 4 for m in retailer_msgs)
     # acks to the retailer's folder are a different transport: they were sent all the same
     assert {m.state for m in gw.store.find_outbox(kind="ack")} == {"sent"}
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"])  # the delivery loop's order, not the store, is under test
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="DeliveryWorker.run_once sends a claimed batch serially: a webhook that accepts but "
+                   "never answers holds every later message (any partner) for its client timeout")
+def test_a_hanging_partner_webhook_does_not_hold_up_another_partners_deliveries(
+        tmp_path: Path, store_url: str, store_kind: str, erp: Erp, open_gateway: GatewayFactory) -> None:
+    import socket
+
+    import httpx
+
+    hung: list[socket.socket] = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    arrivals: list[str] = []
+
+    def accept_and_say_nothing() -> None:  # an ERP endpoint that takes the connection and never answers
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            hung.append(conn)
+            arrivals.append("retailer")
+
+    threading.Thread(target=accept_and_say_nothing, daemon=True).start()
+    layout = _webhook_layout(tmp_path, store_url, erp, retailer_url=f"http://127.0.0.1:{listener.getsockname()[1]}/r")
+    gw = open_gateway(layout, clock=FakeClock())
+    gw.delivery.http = httpx.Client(timeout=1.0)
+    try:
+        for i in range(4):
+            _land(gw, f"r{i}.x12", interchange_850(700 + i, [[purchase_order(f"PO-H{i}")]]))
+        _land(gw, "t.x12", interchange_850(800, [[purchase_order("PO-T")]], sender=THREEPL_ID), partner=THREEPL)
+        gw.pipeline.process_batch()
+        original_answer = erp.answer
+
+        def answer(path: str) -> int:
+            arrivals.append("threepl")
+            return original_answer(path)
+
+        erp.answer = answer  # type: ignore[method-assign]
+        gw.delivery.run_once()
+    finally:
+        listener.close()
+        for conn in hung:
+            conn.close()
+        gw.delivery.http.close()
+    assert "threepl" in arrivals
+    # The 3PL's document must not wait behind every one of the retailer's hanging requests.
+    assert arrivals.index("threepl") < len([a for a in arrivals if a == "retailer"])
