@@ -624,12 +624,17 @@ class Store:
         return None if row.payload_sha256 is None else self.archive.read(row.payload_sha256)
 
     def claim_outbox(self, worker: str, limit: int, lease_seconds: float,
-                     kinds: Collection[str] | None = None) -> list[OutboxRow]:
-        """Lease due messages (pending, or failed with the retry time reached) to ``worker``."""
+                     kinds: Collection[str] | None = None,
+                     exclude_partners: Collection[str] = ()) -> list[OutboxRow]:
+        """Lease due messages (pending, or failed with the retry time reached) to ``worker``;
+        ``exclude_partners`` skips partners whose earlier messages are still being sent."""
         now = self.now()
         claimable = and_(outbox.c.state.in_(OUTBOX_OPEN), outbox.c.next_attempt_at <= now, _lease_free(outbox, now))
         if kinds is not None:
             claimable = and_(claimable, outbox.c.kind.in_(list(kinds)))
+        if exclude_partners:
+            claimable = and_(claimable, or_(outbox.c.partner_id.is_(None),
+                                            outbox.c.partner_id.notin_(list(exclude_partners))))
         return [from_mapping(OutboxRow, row) for row in self._claim(outbox, claimable, worker, limit, lease_seconds)]
 
     def mark_sent(self, outbox_id: str, *, worker: str | None = None, detail: Detail = None) -> bool:

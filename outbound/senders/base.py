@@ -14,7 +14,6 @@ Rules:
 from __future__ import annotations
 
 import os
-import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,8 +123,9 @@ class FolderSender(Sender):
                     return SendResult(str(final), len(message.payload), already_sent=True)
                 raise SendError(f"{final} already exists with different content; not overwriting",
                                 retryable=False, kind="send.name_taken")
-            fd, tmp_name = tempfile.mkstemp(dir=self.folder, prefix=f".{message.filename}.",
-                                            suffix=self.temp_suffix)
+            # A fixed temp name: a retry after a crash overwrites the leftover instead of leaving another one.
+            tmp_name = str(self.folder / f".{message.filename}{self.temp_suffix}")
+            fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         except FileNotFoundError as exc:
             raise SendError(f"outbound folder {self.folder} does not exist", retryable=False,
                             kind="send.no_destination") from exc

@@ -263,9 +263,6 @@ def test_a_failing_partner_webhook_never_holds_up_another_partners_deliveries(
 
 
 @pytest.mark.parametrize("store_kind", ["sqlite"])  # the delivery loop's order, not the store, is under test
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="DeliveryWorker.run_once sends a claimed batch serially: a webhook that accepts but "
-                   "never answers holds every later message (any partner) for its client timeout")
 def test_a_hanging_partner_webhook_does_not_hold_up_another_partners_deliveries(
         tmp_path: Path, store_url: str, store_kind: str, erp: Erp, open_gateway: GatewayFactory) -> None:
     import socket

@@ -157,3 +157,13 @@ def test_memory_sender_records_and_fails_on_demand() -> None:
     assert not sender.send(message()).already_sent
     assert sender.send(message()).already_sent
     assert list(sender.sent) == ["out-acme_856_0001.x12"] and sender.attempts == 3
+
+
+def test_folder_sender_retry_overwrites_a_leftover_temp_file(tmp_path: Path) -> None:
+    """A crash mid-write leaves the fixed temp name; the retry reuses it, so no stray temp files pile up."""
+    from outbound.senders.base import FolderSender, OutboundMessage
+
+    (tmp_path / ".ack_1.x12.part").write_bytes(b"half a 997")
+    FolderSender(tmp_path).send(OutboundMessage("p", "ack_1.x12", b"ISA*whole*997~", "k1"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ack_1.x12"]
+    assert (tmp_path / "ack_1.x12").read_bytes() == b"ISA*whole*997~"
