@@ -388,7 +388,7 @@ class _Builder:
 
     def integer(self, cell: _Cell) -> int | None:
         """An integer from a cell."""
-        if cell.value.isdigit():
+        if cell.value.isdecimal():
             return int(cell.value)
         self._bad("csv.bad_integer", "a whole number", cell)
         return None

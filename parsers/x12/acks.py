@@ -32,7 +32,7 @@ _SEGMENT_CODES_999 = frozenset({"1", "2", "3", "4", "5", "6", "7", "8", "I4", "I
 
 def _element_note(issue: Issue) -> ElementNote:
     return ElementNote(position=issue.element or 0, component_position=issue.component,
-                       reference_number=issue.reference_number if (issue.reference_number or "").isdigit() else None,
+                       reference_number=issue.reference_number if (issue.reference_number or "").isdecimal() else None,
                        error_code=issue.x12_code or "1", bad_value=issue.value)
 
 
@@ -116,7 +116,7 @@ def group_ack(group: GroupStart, end: GroupEnd | None, results: Sequence[tuple[T
     if codes:
         accepted = 0 if status is AckStatus.REJECTED else accepted
     included = received
-    if end is not None and end.ge is not None and len(end.ge) > 1 and end.ge[1].strip().isdigit():
+    if end is not None and end.ge is not None and len(end.ge) > 1 and end.ge[1].strip().isdecimal():
         included = int(end.ge[1].strip())
     return GroupAck(functional_id_code=group.functional_id_code[:2] or "ZZ",
                     group_control_number=group.control_number or "0",

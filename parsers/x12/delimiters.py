@@ -119,7 +119,7 @@ def sniff_isa(text: str, start: int = 0, *, allow_short_isa: bool = True,
     version = elements[12]
     repetition: str | None = None
     if len(isa11) == 1 and not isa11.isalnum() and isa11 != " ":
-        if version >= "00402" or not version.isdigit():
+        if version >= "00402" or not version.isdecimal():
             repetition = isa11
         elif allow_isa11_repetition_in_00401:
             repetition = isa11

@@ -299,9 +299,9 @@ def parse_date(value: str) -> dt.date | None:
     """Parse an X12 date (CCYYMMDD or YYMMDD); None when it is not a valid date."""
     value = value.strip()
     try:
-        if len(value) == 8 and value.isdigit():
+        if len(value) == 8 and value.isdecimal():
             return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
-        if len(value) == 6 and value.isdigit():
+        if len(value) == 6 and value.isdecimal():
             yy = int(value[:2])
             century = 2000 if yy < 50 else 1900
             return dt.date(century + yy, int(value[2:4]), int(value[4:]))
@@ -313,7 +313,7 @@ def parse_date(value: str) -> dt.date | None:
 def parse_time(value: str) -> dt.time | None:
     """Parse an X12 time (HHMM, HHMMSS, HHMMSSd..); None when it is not a valid time."""
     value = value.strip()
-    if len(value) < 4 or not value.isdigit():
+    if len(value) < 4 or not value.isdecimal():
         return None
     try:
         hh, mm = int(value[:2]), int(value[2:4])
@@ -659,9 +659,9 @@ class _EnvelopeMachine:
                 ts.issues.append(_set_issue("x12.se.control_number", f"SE02 {se02!r} does not match ST02 "
                                             f"{ts.control_number!r}", "3", segment="SE", position=count,
                                             element=2, value=se02))
-            if not se01.isdigit() or int(se01) != count:
+            if not se01.isdecimal() or int(se01) != count:
                 msg = f"SE01 says {se01!r} segments but the transaction set has {count} (ST to SE)"
-                if self.rules.segment_count_mismatch and se01.isdigit():
+                if self.rules.segment_count_mismatch and se01.isdecimal():
                     ts.issues.append(warning("x12.se.segment_count", msg, level=Level.TRANSACTION, segment="SE",
                                              position=count, element=1, x12_code="4"))
                 else:
@@ -680,11 +680,11 @@ class _EnvelopeMachine:
         else:
             ge01 = ge[1].strip() if len(ge) > 1 else ""
             ge02 = ge[2].strip() if len(ge) > 2 else ""
-            if not ge01.isdigit() or int(ge01) != self.set_count:
+            if not ge01.isdecimal() or int(ge01) != self.set_count:
                 end.issues.append(_group_issue("x12.ge.set_count", f"GE01 says {ge01!r} transaction sets but the "
                                                f"group has {self.set_count}", "5", segment="GE", element=1,
                                                value=ge01))
-            if ge02 != grp.control_number and not (ge02.isdigit() and grp.control_number.isdigit()
+            if ge02 != grp.control_number and not (ge02.isdecimal() and grp.control_number.isdecimal()
                                                    and int(ge02) == int(grp.control_number)):
                 end.issues.append(_group_issue("x12.ge.control_number", f"GE02 {ge02!r} does not match GS06 "
                                                f"{grp.control_number!r}", "4", segment="GE", element=2,
@@ -704,8 +704,8 @@ class _EnvelopeMachine:
         else:
             iea01 = iea[1].strip() if len(iea) > 1 else ""
             iea02 = iea[2].strip() if len(iea) > 2 else ""
-            if not iea01.isdigit() or int(iea01) != self.group_count:
-                if (self.rules.ta1_counted_in_iea01 and self.group_count == 0 and iea01.isdigit()
+            if not iea01.isdecimal() or int(iea01) != self.group_count:
+                if (self.rules.ta1_counted_in_iea01 and self.group_count == 0 and iea01.isdecimal()
                         and int(iea01) == self.ta1_count):
                     end.issues.append(warning("x12.iea.group_count_ta1", f"IEA01 is {iea01} but the interchange "
                                               "has no functional groups (it counts its TA1 segments)",
@@ -716,7 +716,7 @@ class _EnvelopeMachine:
                                             segment="IEA", element=1, x12_code="021", value=iea01))
             isa13 = ich.control_number
             if iea02 != isa13:
-                if (iea02.isdigit() and isa13.isdigit() and int(iea02) == int(isa13)
+                if (iea02.isdecimal() and isa13.isdecimal() and int(iea02) == int(isa13)
                         and self.rules.unpadded_iea02):
                     end.issues.append(warning("x12.iea.unpadded", f"IEA02 {iea02!r} is not zero-padded like "
                                               f"ISA13 {isa13!r}", level=Level.INTERCHANGE, segment="IEA",
@@ -812,7 +812,7 @@ class _EnvelopeMachine:
             self.set_count += 1
             st01 = seg[1].strip() if len(seg) > 1 else ""
             st02 = seg[2].strip() if len(seg) > 2 else ""
-            if not (len(st01) == 3 and st01.isdigit()):
+            if not (len(st01) == 3 and st01.isdecimal()):
                 tset.issues.append(_set_issue("x12.st.id", f"ST01 transaction set identifier {st01!r} is not "
                                               "valid", "6", segment="ST", position=1, element=1, value=st01[:20]))
             if not st02 or len(st02) < 4 or len(st02) > 9:
@@ -906,7 +906,7 @@ class _EnvelopeMachine:
         if gs[7].strip() not in ("X", "T"):
             issues.append(warning("x12.gs.agency", f"GS07 responsible agency {gs[7]!r} should be X",
                                   level=Level.GROUP, segment="GS", element=7))
-        if not version or not version[:6].isdigit():
+        if not version or not version[:6].isdecimal():
             issues.append(_group_issue("x12.gs.version", f"GS08 version {version!r} is not valid", "2",
                                        segment="GS", element=8))
 

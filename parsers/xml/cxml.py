@@ -454,7 +454,7 @@ class _CxmlReader:
             rate = attr(term, "percentageRate")
             terms.append(
                 PaymentTerms(
-                    net_days=int(days) if days and days.isdigit() else None,
+                    net_days=int(days) if days and days.isdecimal() else None,
                     discount_percent=self.c.decimal(rate, "PaymentTerm@percentageRate", term) if rate else None,
                 )
             )

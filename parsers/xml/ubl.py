@@ -247,7 +247,7 @@ class _UblReader:
                 ids.append(ProductId(qualifier=qualifier, value=value))
         standard = self.text(item, "cac:StandardItemIdentification/cbc:ID")
         if standard:
-            digits = len(standard) if standard.isdigit() else 0
+            digits = len(standard) if standard.isdecimal() else 0
             ids.append(ProductId(qualifier=GTIN_QUALIFIERS.get(digits, "EN"), value=standard))
         return ids
 

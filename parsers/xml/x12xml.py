@@ -242,8 +242,8 @@ class _X12Mapper:
                     type_code=s.get(1),
                     basis_date_code=s.get(2),
                     discount_percent=self.number(s, 3),
-                    discount_days=int(disc_days) if disc_days and disc_days.isdigit() else None,
-                    net_days=int(net_days) if net_days and net_days.isdigit() else None,
+                    discount_days=int(disc_days) if disc_days and disc_days.isdecimal() else None,
+                    net_days=int(net_days) if net_days and net_days.isdecimal() else None,
                     description=s.get(12),
                 )
             )
@@ -314,7 +314,7 @@ class _X12Mapper:
             carrier=self.carrier(head),
             lines=self.lines(t.segments, "PO1"),
             total_amount=self.number(amt, 2) if amt else None,
-            line_count=int(ctt.get(1) or 0) if ctt and (ctt.get(1) or "").isdigit() else None,
+            line_count=int(ctt.get(1) or 0) if ctt and (ctt.get(1) or "").isdecimal() else None,
             source=source,
         )
 
@@ -344,7 +344,7 @@ class _X12Mapper:
             carrier=self.carrier(head),
             lines=self.lines(t.segments, "IT1"),
             total_amount=total.scaleb(-2) if total is not None else None,
-            line_count=int(ctt.get(1) or 0) if ctt and (ctt.get(1) or "").isdigit() else None,
+            line_count=int(ctt.get(1) or 0) if ctt and (ctt.get(1) or "").isdecimal() else None,
             source=source,
         )
 
@@ -461,7 +461,7 @@ class _X12Mapper:
             gross_weight=self.number(td1, 7) if td1 else None,
             weight_unit=td1.get(8) if td1 else None,
             orders=list(orders.values()),
-            line_count=int(ctt.get(1) or 0) if ctt and (ctt.get(1) or "").isdigit() else None,
+            line_count=int(ctt.get(1) or 0) if ctt and (ctt.get(1) or "").isdecimal() else None,
             source=source,
         )
 

@@ -64,3 +64,16 @@ def test_mutated_interchanges_never_crash(base: bytes, edits: list[tuple[int, by
         pos %= max(len(data), 1)
         data[pos : pos + len(chunk) or pos + 1] = chunk
     _read_all(bytes(data))
+
+
+def test_unicode_digits_in_counts_and_control_numbers_are_errors_not_crashes() -> None:
+    """'²'.isdigit() is True but int('²') raises: numbers must be ASCII digits (found by hypothesis)."""
+    from parsers.translate import translate
+
+    data = ("ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *240115*1230*^*00501*000000101*0*P*>~"
+            "GS*PO*SENDER*RECEIVER*20240115*1230*101*X*005010~ST*850*0001~BEG*00*SA*P1**20240115~PO1*1*²*EA~"
+            "SE*²*0001~GE*1*101~IEA*1*²00000101~").encode()
+    results = list(translate(data, name="unicode-digits"))
+    assert results and all(t.status == "rejected" for t in results)
+    codes = {i.code for t in results for i in t.issues}
+    assert "x12.se.segment_count" in codes and "x12.iea.control_number" in codes

@@ -51,7 +51,7 @@ def implied(value: str | None, places: int = 2) -> Decimal | None:
     if not value:
         return None
     digits = value[1:] if value[:1] in "+-" else value
-    if not digits.isdigit():
+    if not digits.isdecimal():
         return None
     return Decimal(value).scaleb(-places)
 
@@ -61,7 +61,7 @@ def integer(value: str | None) -> int | None:
     if not value:
         return None
     digits = value[1:] if value[:1] == "-" else value
-    return int(value) if digits.isdigit() else None
+    return int(value) if digits.isdecimal() else None
 
 
 def date(value: str | None) -> dt.date | None:

@@ -32,7 +32,7 @@ def _status(value: str) -> AckStatus:
 
 
 def _position(value: str) -> int:
-    return int(value) if value.isdigit() else 0
+    return int(value) if value.isdecimal() else 0
 
 
 def read_fa(ts: TransactionSet, ack_type: Literal["997", "999"]) -> tuple[FunctionalAck, list[Issue]]:

@@ -99,7 +99,7 @@ def _compile(sid: str, spec: SegmentSpec) -> _Seg:
 
 def family(version: str) -> str:
     """The table family for a GS08 version: "5010" for 005xxx and later, else "4010"."""
-    return "5010" if version[:3] >= "005" and version[:1].isdigit() else "4010"
+    return "5010" if version[:3] >= "005" and version[:1].isdecimal() else "4010"
 
 
 # --------------------------------------------------------------------------- element checks
@@ -107,7 +107,7 @@ def family(version: str) -> str:
 
 def _valid_date(v: str, six_ok: bool) -> bool:
     n = len(v)
-    if not v.isdigit() or (n != 8 and not (six_ok and n == 6)):
+    if not (v.isascii() and v.isdecimal()) or (n != 8 and not (six_ok and n == 6)):
         return False
     try:
         if n == 8:
@@ -121,7 +121,7 @@ def _valid_date(v: str, six_ok: bool) -> bool:
 
 def _valid_time(v: str) -> bool:
     n = len(v)
-    if not v.isdigit() or n not in (4, 6, 7, 8):
+    if not (v.isascii() and v.isdecimal()) or n not in (4, 6, 7, 8):
         return False
     return int(v[:2]) < 24 and int(v[2:4]) < 60 and (n < 6 or int(v[4:6]) < 60)
 
@@ -136,7 +136,7 @@ def _check_value(el: _El, v: str, six_ok: bool) -> tuple[str, str, bool] | None:
             return "7", f"code {v!r} is not a valid value for element {el.ref}", not el.open_codes
     elif kind == _N:
         digits = v[1:] if v[:1] == "-" else v
-        if not digits.isdigit():
+        if not (digits.isascii() and digits.isdecimal()):
             return "6", f"{v!r} is not a whole number (type {el.type_name})", True
         n = len(digits)
         if n < el.min:
@@ -147,7 +147,7 @@ def _check_value(el: _El, v: str, six_ok: bool) -> tuple[str, str, bool] | None:
     elif kind == _R:
         digits = v[1:] if v[:1] == "-" else v
         plain = digits.replace(".", "", 1)
-        if not plain.isdigit():
+        if not (plain.isascii() and plain.isdecimal()):
             return "6", f"{v!r} is not a decimal number", True
         if len(plain) > el.max:
             return "5", f"{v!r} has more than {el.max} digits", True
@@ -205,9 +205,9 @@ def _element_source(i: int, el: _El, consts: dict[str, object]) -> list[str]:
     else:
         consts[f"E{i}"] = el
         if el.kind == _N:
-            fast = f"{v}.isdigit() and {el.min} <= len({v}) <= {el.max}"
+            fast = f"{v}.isascii() and {v}.isdecimal() and {el.min} <= len({v}) <= {el.max}"
         elif el.kind == _R:  # digits with at most one decimal point, no sign
-            fast = f"(p{i} := {v}.replace('.', '', 1)).isdigit() and len(p{i}) <= {el.max}"
+            fast = f"(p{i} := {v}.replace('.', '', 1)).isascii() and p{i}.isdecimal() and len(p{i}) <= {el.max}"
         else:  # dates and times: always the exact check
             fast = "False"
         body.append(f"if not ({fast}) and _check_value(E{i}, {v}, six) is not None: return False")
