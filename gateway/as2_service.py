@@ -290,8 +290,9 @@ class As2Service:
         key = f"mdn:{partner_id}:{message.message_id}"
         stored = self.outbox_by_key(key) if duplicate else None
         payload = fresh
-        if stored is not None and stored.payload_sha256 is not None:
-            payload = self.store.archive.read(stored.payload_sha256)
+        earlier = self.store.outbox_payload(stored) if stored is not None else None
+        if stored is not None and earlier is not None:
+            payload = earlier
             log.info("AS2 message <%s> from %s is a duplicate; answering its first MDN again",
                      message.message_id, partner_id)
         else:

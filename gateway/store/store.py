@@ -74,6 +74,10 @@ DEDUP_KEY_MAX = 500
 IDEMPOTENCY_KEY_MAX = 300
 
 
+INLINE_PAYLOAD_MAX = 256 * 1024  # outbox payloads up to this size live in the row, not the archive
+_EVENT_INSERT = events.insert()  # built once: the hot path only binds parameters
+
+
 class StoreError(Exception):
     """The ledger refused an operation (unknown row, bad argument); the message says which."""
 
@@ -202,10 +206,10 @@ class Store:
                file_id: str | None = None, document_id: str | None = None,
                outbox_id: str | None = None, detail: Detail = None) -> None:
         """Record one state change."""
-        conn.execute(events.insert().values(
-            file_id=file_id, document_id=document_id, outbox_id=outbox_id, at=self.now(),
-            state_from=state_from, state_to=state_to, detail=_json(detail),
-        ))
+        conn.execute(_EVENT_INSERT, {
+            "file_id": file_id, "document_id": document_id, "outbox_id": outbox_id, "at": self.now(),
+            "state_from": state_from, "state_to": state_to, "detail": _json(detail),
+        })
 
     def _claim(self, table: Table, claimable: ColumnElement[bool], worker: str, limit: int,
                lease_seconds: float) -> list[Any]:
@@ -593,8 +597,13 @@ class Store:
 
     def enqueue(self, kind: str, partner_id: str | None, destination: str, idempotency_key: str,
                 payload: bytes | None, document_id: str | None = None) -> str:
-        """Queue a message to send (payload archived first); the same idempotency key returns the first id."""
-        payload_sha256 = None if payload is None else self.archive.put_bytes(payload).sha256
+        """Queue a message to send; the same idempotency key returns the first id.
+
+        A payload up to ``INLINE_PAYLOAD_MAX`` bytes is kept in the row, durable with the same commit;
+        a larger one is archived first.
+        """
+        inline = payload if payload is not None and len(payload) <= INLINE_PAYLOAD_MAX else None
+        payload_sha256 = None if payload is None or inline is not None else self.archive.put_bytes(payload).sha256
         key = bounded(idempotency_key, IDEMPOTENCY_KEY_MAX)
         now = self.now()
         outbox_id = new_id()
@@ -603,7 +612,7 @@ class Store:
                 _insert(conn, outbox).values(
                     id=outbox_id, kind=kind, partner_id=partner_id, document_id=document_id,
                     destination=destination, idempotency_key=key, payload_sha256=payload_sha256,
-                    state="pending", attempts=0, next_attempt_at=now, created_at=now,
+                    payload=inline, state="pending", attempts=0, next_attempt_at=now, created_at=now,
                 ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(outbox.c.id)
             ).scalar()
             if inserted is None:
@@ -620,8 +629,12 @@ class Store:
         return None if row is None else from_mapping(OutboxRow, row)
 
     def outbox_payload(self, row: OutboxRow) -> bytes | None:
-        """The archived payload of an outbox message (None when it has none)."""
-        return None if row.payload_sha256 is None else self.archive.read(row.payload_sha256)
+        """The payload of an outbox message, from its row or the archive (None when it has none)."""
+        if row.payload_sha256 is not None:
+            return self.archive.read(row.payload_sha256)
+        with self._read() as conn:
+            data = conn.scalar(select(outbox.c.payload).where(outbox.c.id == row.id))
+        return None if data is None else bytes(data)
 
     def claim_outbox(self, worker: str, limit: int, lease_seconds: float,
                      kinds: Collection[str] | None = None,
