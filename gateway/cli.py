@@ -12,20 +12,9 @@ from typing import Any
 
 import click
 
-from gateway.config import ConfigError, GatewayConfig, load_config
+from gateway.config import ConfigError, GatewayConfig, envelope_rules, load_config
 from parsers.canonical import all_models
-from parsers.x12.stream import EnvelopeRules
 from partners.profile import PartnerProfile
-
-
-def rules_for(profile: PartnerProfile | None) -> EnvelopeRules:
-    """Envelope rules from a partner's allowed quirks (defaults when no partner)."""
-    if profile is None:
-        return EnvelopeRules()
-    q = profile.quirks
-    return EnvelopeRules(gs01_mismatch=q.gs01_mismatch, isa11_repetition_in_00401=q.isa11_repetition_in_00401,
-                         unpadded_iea02=q.unpadded_iea02, short_isa=q.short_isa,
-                         segment_count_mismatch=q.segment_count_mismatch, strict_segments=q.strict_validation)
 
 
 def _load(config: Path | None, required: bool = False) -> GatewayConfig | None:
@@ -69,7 +58,7 @@ def translate(paths: tuple[Path, ...], partner_id: str | None, config: Path | No
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise click.UsageError(f"no such file or folder: {', '.join(map(str, missing))}")
-    rules = rules_for(profile)
+    rules = envelope_rules(profile)
     csv_mapping = profile.csv if profile is not None else None
     jobs = jobs or default_jobs()
     out = sys.stdout

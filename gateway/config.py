@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from parsers.x12.stream import EnvelopeRules
 from partners.profile import FolderTransport, PartnerProfile, SftpTransport, X12Identity
 
 
@@ -187,3 +188,13 @@ def _absolute_paths(profile: PartnerProfile, base: Path) -> PartnerProfile:
         "outbound": fix(profile.outbound) if profile.outbound is not None else None,
         "sinks": [fix(s) for s in profile.sinks],
     })
+
+
+def envelope_rules(profile: PartnerProfile | None) -> EnvelopeRules:
+    """Envelope rules from a partner's allowed quirks (defaults when no partner)."""
+    if profile is None:
+        return EnvelopeRules()
+    q = profile.quirks
+    return EnvelopeRules(gs01_mismatch=q.gs01_mismatch, isa11_repetition_in_00401=q.isa11_repetition_in_00401,
+                         unpadded_iea02=q.unpadded_iea02, short_isa=q.short_isa,
+                         segment_count_mismatch=q.segment_count_mismatch, strict_segments=q.strict_validation)

@@ -27,13 +27,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from gateway.config import GatewayConfig
+from gateway.config import GatewayConfig, envelope_rules
 from gateway.store import Store
 from gateway.store.ids import new_id
 from gateway.store.rows import FileRow
 from outbound.writers import WriterError, X12Envelope, write_functional_ack
 from parsers.canonical import FunctionalAck, GroupAck, InterchangeAck
-from parsers.issues import Issue, Level, error
+from parsers.issues import Issue, Level
 from parsers.translate import (
     InterchangeOutcome,
     Translation,
@@ -47,7 +47,7 @@ from parsers.translate import (
 from parsers.x12.acks import group_ack, interchange_ack
 from parsers.x12.stream import InterchangeStart
 from partners.directory import PartnerDirectory
-from partners.profile import Delimiters, PartnerProfile, X12Identity
+from partners.profile import PartnerProfile, X12Identity
 
 log = logging.getLogger(__name__)
 
@@ -222,13 +222,11 @@ class Pipeline:
     # ------------------------------------------------------------------ X12
 
     def _process_x12(self, f: FileRow, partner: PartnerProfile) -> FileOutcome:
-        from gateway.cli import rules_for
-
         outcome = FileOutcome(f.id, partner.id, "processed")
         seq = 0
         problems: list[Issue] = []
         with self.store.archive.open(f.sha256) as fh:
-            for n, ich in enumerate(iter_interchanges(fh, rules=rules_for(partner)), 1):
+            for n, ich in enumerate(iter_interchanges(fh, rules=envelope_rules(partner)), 1):
                 if ich.file_problems:
                     problems.extend(ich.file_problems)
                     continue
@@ -316,7 +314,7 @@ class Pipeline:
                                gs_id=gs_ids[1] or start.receiver_id),
             receiver=X12Identity(qualifier=start.sender_qualifier, id=start.sender_id,
                                  gs_id=gs_ids[0] or start.sender_id),
-            version=version, delimiters=_ack_delimiters(partner, start), isa13=numbers.isa13, gs06=numbers.gs06,
+            version=version, delimiters=partner.delimiters, isa13=numbers.isa13, gs06=numbers.gs06,
             usage="T" if start.usage_indicator == "T" else "P", ack_requested="0", date=now.date(),
             time=now.time().replace(second=0, microsecond=0))
         ack = FunctionalAck(ack_type=ack_type, groups=group_acks, interchange_acks=[ta1] if ta1 else [])
@@ -473,13 +471,8 @@ def _isa_sender(head: bytes) -> tuple[str, str] | None:
         return None
 
 
-def _ack_delimiters(partner: PartnerProfile, start: InterchangeStart) -> Delimiters:
-    """Answer in the partner's configured delimiters (they read what they asked for)."""
-    return partner.delimiters
-
-
 def _safe_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:100] or "file"
 
 
-__all__ = ["FileOutcome", "Pipeline", "canonical_hash", "error"]
+__all__ = ["FileOutcome", "Pipeline", "canonical_hash"]
