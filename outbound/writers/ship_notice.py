@@ -205,7 +205,8 @@ def ship_notice_segments(
         dates.append(DateRef(qualifier="011", date=notice.ship_date))
     if notice.estimated_delivery_date is not None:
         dates.append(DateRef(qualifier="017", date=notice.estimated_delivery_date))
-    h.segments.extend(dtm_segments([*dates, *notice.dates]))
+    # ship_date / estimated_delivery_date may also be among notice.dates (a reader keeps both): write each once
+    h.segments.extend(dtm_segments([*dates, *(d for d in notice.dates if d not in dates)]))
     h.segments.extend(n1_loops(notice.parties))
     for order in notice.orders:
         _order(h, shipment, order, chosen)

@@ -271,3 +271,23 @@ def test_generated_ship_notices_have_correct_hl_tree_and_counts(
     ids, errors = pyx12_read(data)
     assert errors == []
     assert ids.count("HL") == sum(len([s for s in tx if s[0] == "HL"]) for tx in sets)
+
+
+def test_a_ship_date_also_listed_in_dates_is_written_once() -> None:
+    """A notice read from X12 carries DTM*011 both as ship_date and in dates: the 856 must not repeat it."""
+    import datetime as dt
+
+    from parsers.canonical import DateRef, ShipNotice
+    from parsers.x12 import TransactionSet, read_transaction_set, read_x12
+
+    day = dt.date(2026, 11, 28)
+    notice = ShipNotice(shipment_id="SHP1", notice_date=day, ship_date=day,
+                        dates=[DateRef(qualifier="011", date=day), DateRef(qualifier="002", date=day)],
+                        orders=[{"po_number": "PO1", "items": [{"quantity_shipped": 1, "unit_of_measure": "EA",
+                                                                  "product_ids": [{"qualifier": "UP",
+                                                                                   "value": "012345678905"}]}]}])
+    data = write_ship_notice(notice, envelope(), structure="SOPI")
+    ts = next(e for e in read_x12(data) if isinstance(e, TransactionSet))
+    dtms = [seg for seg in ts.segments if seg[0] == "DTM"]
+    assert [seg[1] for seg in dtms] == ["011", "002"]
+    assert read_transaction_set(ts).status != "rejected"
