@@ -220,7 +220,7 @@ def _inherited(outcome: InterchangeOutcome, grp: GroupOutcome | None) -> list[Is
 
 
 def translate_x12(source: bytes | BinaryIO, *, name: str, rules: EnvelopeRules | None = None,
-                  max_buffered_segments: int = 250_000) -> Iterator[Translation]:
+                  max_buffered_segments: int = 30_000) -> Iterator[Translation]:
     """Translate an X12 file into one Translation per transaction set (and per TA1 / file problem)."""
     strict = rules.strict_segments if rules is not None else False
     for outcome in _outcomes(source, rules, max_buffered_segments, read=False):
