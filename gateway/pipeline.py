@@ -45,7 +45,8 @@ from parsers.translate import (
     translate_xml,
 )
 from parsers.x12.acks import group_ack, interchange_ack
-from parsers.x12.stream import InterchangeStart
+from parsers.x12.readers import SetResult
+from parsers.x12.stream import GroupStart, InterchangeStart, TransactionSet
 from partners.directory import PartnerDirectory
 from partners.profile import PartnerProfile, X12Identity
 
@@ -92,6 +93,8 @@ class Pipeline:
         # Called for every accepted inbound document (ack reconciliation, routing ASNs to retailers ...),
         # before it leaves 'received'; each hook must be idempotent (queue under idempotency keys).
         self.on_accepted: list[AcceptedHook] = []
+        # Documents of an interchange are released in parts of this many segments (flat memory for huge files).
+        self.max_buffered_segments = 250_000
 
     # ------------------------------------------------------------------ entry points
 
@@ -225,12 +228,17 @@ class Pipeline:
         outcome = FileOutcome(f.id, partner.id, "processed")
         seq = 0
         problems: list[Issue] = []
+        carry = _Carry()
         with self.store.archive.open(f.sha256) as fh:
-            for n, ich in enumerate(iter_interchanges(fh, rules=envelope_rules(partner)), 1):
+            outcomes = iter_interchanges(fh, rules=envelope_rules(partner),
+                                         max_buffered_segments=self.max_buffered_segments)
+            for n, ich in enumerate(outcomes, 1):
                 if ich.file_problems:
                     problems.extend(ich.file_problems)
                     continue
-                seq = self._process_interchange(f, partner, n, ich, seq, outcome)
+                if ich.start is None or ich.start is not carry.start:
+                    carry = _Carry(start=ich.start)
+                seq = self._process_interchange(f, partner, n, ich, seq, outcome, carry)
         if problems and outcome.documents == 0:
             outcome.state = "rejected"
             reason = "; ".join(i.message for i in problems[:3])
@@ -242,16 +250,16 @@ class Pipeline:
         return outcome
 
     def _process_interchange(self, f: FileRow, partner: PartnerProfile, n: int, ich: InterchangeOutcome,
-                             seq: int, outcome: FileOutcome) -> int:
+                             seq: int, outcome: FileOutcome, carry: _Carry) -> int:
+        """Record one interchange's documents (or one part of a very large one) and queue its acks at its end."""
         start = ich.start
         dup_of: str | None = None
-        if start is not None and partner.dedup.control_numbers and not ich.partial:
+        if start is not None and partner.dedup.control_numbers:  # the same file claiming again gets None
             dup_of = self.store.claim_dedup_key(
                 partner.id, "interchange", f"{start.sender_qualifier}:{start.sender_id}:{start.control_number}",
                 file_id=f.id, window_days=partner.dedup.window_days)
             if dup_of is not None and dup_of in self._replayed_from(f):
                 dup_of = None
-        group_acks: list[GroupAck] = []
         for grp in ich.groups:
             for ts, result, _ in [(t, r, grp) for t, r in grp.sets]:
                 seq += 1
@@ -260,9 +268,16 @@ class Pipeline:
                                                               document=result.document,
                                                               issues=inherited + result.issues,
                                                               transaction_set=ts), dup_of, outcome)
+            # A group may come in parts (very large interchanges): its ack needs every set's result, so the
+            # results (without their documents) are kept until the GE arrives.
+            results = carry.group_sets.setdefault(id(grp.start), [])
+            results.extend((_ack_stub(ts), SetResult(r.kind, None, r.issues)) for ts, r in grp.sets)
+            carry.first_group = carry.first_group or grp.start
             # Acknowledgments are never acknowledged (no 997 for a GS*FA group).
-            if grp.end is not None and partner.acks.functional_ack != "none" and grp.start.functional_id_code != "FA":
-                group_acks.append(group_ack(grp.start, grp.end, grp.sets, partner.acks.functional_ack))
+            if grp.end is not None:
+                results = carry.group_sets.pop(id(grp.start))
+                if partner.acks.functional_ack != "none" and grp.start.functional_id_code != "FA":
+                    carry.group_acks.append(group_ack(grp.start, grp.end, results, partner.acks.functional_ack))
         for ts, result in ich.loose_sets:
             seq += 1
             self._record_set(f, partner, seq, Translation(source=f.filename, kind=result.kind,
@@ -278,12 +293,13 @@ class Pipeline:
             return seq
         if dup_of is not None and not partner.acks.reack_duplicates:
             return seq
+        group_acks = carry.group_acks
         ta1 = self._ta1_for(partner, ich)
         if not group_acks and ta1 is None:
             return seq
         if not partner.acks.ack_accepted and ta1 is None and all(g.status.value == "A" for g in group_acks):
             return seq
-        first = ich.groups[0].start if ich.groups else None
+        first = carry.first_group
         gs_ids = (first.sender_code, first.receiver_code) if first else ("", "")
         self._queue_ack(f, partner, start, n, group_acks, ta1, gs_ids)
         outcome.acks_queued += 1
@@ -469,6 +485,22 @@ def _isa_sender(head: bytes) -> tuple[str, str] | None:
         return parts[5].decode("latin-1").strip(), parts[6].decode("latin-1").strip()
     except (IndexError, UnicodeDecodeError):
         return None
+
+
+@dataclass
+class _Carry:
+    """What the parts of one interchange hand on to the next part: results for acks, finished group acks."""
+
+    start: InterchangeStart | None = None
+    group_sets: dict[int, list[tuple[TransactionSet, SetResult]]] = field(default_factory=dict)
+    group_acks: list[GroupAck] = field(default_factory=list)
+    first_group: GroupStart | None = None
+
+
+def _ack_stub(ts: TransactionSet) -> TransactionSet:
+    """A transaction set reduced to what its ack needs (ST and issues), so large interchanges stay small."""
+    return TransactionSet(segments=ts.segments[:1], interchange=ts.interchange, group=ts.group, index=ts.index,
+                          issues=ts.issues)
 
 
 def _safe_name(name: str) -> str:
