@@ -28,18 +28,21 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import fcntl
 import logging
 import os
 import re
 import ssl
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Protocol
 
 import aiosmtplib
+from sqlalchemy import text
 
 from gateway.config import SmtpSettings
 from gateway.store import AlertRow, Store
@@ -57,6 +60,8 @@ GATEWAY_GROUP = "gateway"  # how alerts without a partner are named in subjects 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # control characters other than tab and newline
 _SPACE = re.compile(r"\s+")
 
+
+MAILER_LOCK_KEY = 0x6564_6961_6C72  # PostgreSQL advisory lock id shared by all mailers of one ledger
 
 class PartnerLookup(Protocol):
     """Finds a partner's profile by id: a ``dict[str, PartnerProfile]`` or a ``PartnerDirectory``."""
@@ -112,7 +117,45 @@ class AlertMailer:
 
     def send_due(self, *, flush: bool = False) -> int:
         """Send every digest that is due (``flush``: ignore the digest window); returns how many
-        alerts were sent. Call it from a thread without a running event loop."""
+        alerts were sent. Call it from a thread without a running event loop.
+
+        Several gateway workers on one PostgreSQL store each run a mailer: a session advisory lock lets
+        one of them send at a time, so the same alert is not mailed by two workers.
+        """
+        with self._exclusive() as mine:
+            return self._send_due(flush) if mine else 0
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[bool]:
+        """True while this mailer is the only one sending for this ledger (PostgreSQL advisory lock; for
+        SQLite an flock on a file beside the database); False when another mailer holds it."""
+        if self.store.backend == "postgresql":
+            with self.store.engine.connect() as conn:
+                got = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": MAILER_LOCK_KEY}))
+                conn.commit()
+                try:
+                    yield got
+                finally:
+                    if got:
+                        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MAILER_LOCK_KEY})
+                        conn.commit()
+            return
+        database = self.store.engine.url.database or "gateway.db"
+        fd = os.open(f"{database}.mailer.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def _send_due(self, flush: bool) -> int:
         now = self._clock()
         if self._hold_until is not None and now < self._hold_until and not flush:
             return 0

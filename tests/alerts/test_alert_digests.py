@@ -3,6 +3,8 @@ repeats folded by dedup key; hostile alert text stays inside the body."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -199,3 +201,33 @@ def test_malformed_addresses_are_skipped(store: Store, partners: dict, mailbox: 
     store.add_alert("k", "t", "b", partner_id="globex")
     assert make_mailer(digest_seconds=0).send_due() == 1
     assert mailbox.snapshot()[0].rcpt_tos == ["edi@globex.example", OPS]
+
+
+def test_two_mailers_on_one_store_send_each_alert_once(store: Store, clock: FakeClock, mailbox: Mailbox,
+                                                        make_mailer: MailerFactory) -> None:
+    """Two gateway workers each run a mailer: racing on the same pending alerts, every alert goes out once.
+
+    On PostgreSQL an advisory lock lets one mailer send at a time; on SQLite (one worker) it is the same code.
+    """
+    import threading
+
+    ids = [store.add_alert("inbound.rejected", f"Rejected PO {i}", f"PO {i} was rejected.", partner_id="acme")
+           for i in range(40)]
+    clock.advance(60)
+    mailers = [make_mailer(), make_mailer()]
+    start = threading.Barrier(2)
+    sent: list[int] = []
+
+    def run(mailer: Any) -> None:
+        start.wait()
+        for _ in range(3):
+            sent.append(mailer.send_due(flush=True))
+
+    threads = [threading.Thread(target=run, args=(m,)) for m in mailers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    received = [alert_id for mail in mailbox.snapshot() for alert_id in mail.alert_ids]
+    assert sorted(received) == sorted(ids)  # each alert exactly once, none lost
+    assert sum(sent) == len(ids)
