@@ -140,12 +140,16 @@ class DeliveryWorker:
         self._senders: dict[str, Sender] = {}
         self._lock = threading.Lock()
         self._inflight: set[str] = set()  # partners with a send in progress
+        self._max_parallel = max_parallel_partners
         self._pool = ThreadPoolExecutor(max_workers=max_parallel_partners, thread_name_prefix="deliver")
         # Called after an outbox row is marked sent (outbound documents: record the expected ack).
         self.on_sent: list[Callable[[OutboxRow], None]] = []
 
     def close(self) -> None:
-        """Close the senders' connections."""
+        """Finish the sends in flight, then close the senders' connections (the worker stays usable)."""
+        self._pool.shutdown(wait=True)
+        # a fresh pool (threads start lazily), so the worker can run again after a stop
+        self._pool = ThreadPoolExecutor(max_workers=self._max_parallel, thread_name_prefix="deliver")
         for sender in self._senders.values():
             try:
                 sender.close()
@@ -214,7 +218,6 @@ class DeliveryWorker:
                 if not handled:
                     stop.wait(interval)
         finally:
-            self._pool.shutdown(wait=True)
             self.close()
 
     def _handle(self, row: OutboxRow) -> None:
