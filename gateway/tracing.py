@@ -29,8 +29,8 @@ def trace_report(store: Store, trace_id: str) -> dict[str, Any] | None:
     documents = store.documents_for_file(f.id)
     outbox: list[dict[str, Any]] = []
     for d in documents:
-        outbox.extend(asdict(r) for r in store.find_outbox(document_id=d.id))
-    outbox.extend(asdict(r) for prefix in (f"ack:{f.id}:", f"reack:{f.id}:")
+        outbox.extend(_outbox_dict(r) for r in store.find_outbox(document_id=d.id))
+    outbox.extend(_outbox_dict(r) for prefix in (f"ack:{f.id}:", f"reack:{f.id}:")
                   for r in store.find_outbox(key_prefix=prefix))
     children = [asdict(c) for c in store.find_files(parent_id=f.id)] if _has_param(store, "parent_id") else []
     docs = []
@@ -47,6 +47,13 @@ def trace_report(store: Store, trace_id: str) -> dict[str, Any] | None:
         docs.append(item)
     return {"file": asdict(f), "focus": focus, "documents": docs, "events": store.history(f.id),
             "outbox": outbox, "replays": children}
+
+
+def _outbox_dict(row: Any) -> dict[str, Any]:
+    """An outbox row for the report, without its payload bytes."""
+    data = asdict(row)
+    data.pop("payload", None)
+    return data
 
 
 def _has_param(store: Store, name: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal, TypeVar
 
 Direction = Literal["in", "out"]
@@ -102,6 +102,7 @@ class OutboxRow:
     last_error: str | None
     created_at: dt.datetime
     sent_at: dt.datetime | None
+    payload: bytes | None = field(default=None, repr=False)  # small payloads live in the row
 
 
 @dataclass(frozen=True, slots=True)

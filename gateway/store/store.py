@@ -632,6 +632,8 @@ class Store:
         """The payload of an outbox message, from its row or the archive (None when it has none)."""
         if row.payload_sha256 is not None:
             return self.archive.read(row.payload_sha256)
+        if row.payload is not None:
+            return bytes(row.payload)
         with self._read() as conn:
             data = conn.scalar(select(outbox.c.payload).where(outbox.c.id == row.id))
         return None if data is None else bytes(data)
