@@ -6,66 +6,20 @@ import datetime as dt
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from as2_keys import Party, make_party
 
-from parsers.as2 import As2Partner, ReceivePolicy, Signer
+from parsers.as2 import As2Partner, ReceivePolicy
 
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 
 
-@dataclass(frozen=True)
-class Party:
-    """A test trading party: its key, self-signed certificate and PEM files for openssl."""
-
-    name: str
-    key: rsa.RSAPrivateKey
-    cert: x509.Certificate
-    key_pem: Path
-    cert_pem: Path
-
-    @property
-    def signer(self) -> Signer:
-        """This party's signing identity with SHA-256."""
-        return Signer(self.cert, self.key, "sha256")
-
-
-def make_cert(
-    key: rsa.RSAPrivateKey, name: str, not_before: dt.datetime, days: int, serial: int | None = None
-) -> x509.Certificate:
-    """A self-signed certificate for ``key``."""
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(serial or x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_before + dt.timedelta(days=days))
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-
-
 def _party(directory: Path, name: str) -> Party:
-    """Generate a key pair and write it as PEM under ``directory``."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = make_cert(key, name, NOW - dt.timedelta(days=30), 365)
-    key_pem = directory / f"{name}.key.pem"
-    cert_pem = directory / f"{name}.cert.pem"
-    key_pem.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return Party(name, key, cert, key_pem, cert_pem)
+    """A party whose certificate is valid around the tests' fixed NOW."""
+    return make_party(directory, name, not_before=NOW - dt.timedelta(days=30))
 
 
 @pytest.fixture(scope="session")

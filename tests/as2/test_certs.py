@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from as2_keys import make_cert
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from parsers.as2 import KeyMaterialError, expiring, load_certificates, load_key_material, valid_at
 
-from .conftest import NOW, Party, make_cert
+from .conftest import NOW, Party
 
 DER = serialization.Encoding.DER
 PEM = serialization.Encoding.PEM

@@ -6,7 +6,6 @@ in a background thread; peers (receipt URLs, a pyas2lib partner) are stdlib HTTP
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib.util
 import os
 import shutil
@@ -24,16 +23,12 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from as2_keys import Party, make_party
 
 from gateway.as2_service import As2Service
 from gateway.config import GatewayConfig, GatewaySettings
 from gateway.http import HttpContext, create_app
 from gateway.store import Store
-from parsers.as2 import Signer
 from partners.profile import As2Transport, PartnerProfile
 
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
@@ -42,46 +37,6 @@ PG_ENV = "GATEWAY_TEST_PG_DSN"
 
 
 # ---------------------------------------------------------------------- keys
-
-
-@dataclass(frozen=True)
-class Party:
-    """A test trading party: key, self-signed certificate, and both as PEM files."""
-
-    name: str
-    key: rsa.RSAPrivateKey
-    cert: x509.Certificate
-    key_pem: Path
-    cert_pem: Path
-
-    @property
-    def signer(self) -> Signer:
-        """Signing identity with SHA-256."""
-        return Signer(self.cert, self.key, "sha256")
-
-    def pem_bundle(self) -> bytes:
-        """Key and certificate in one PEM blob (what pyas2lib loads)."""
-        return self.key_pem.read_bytes() + self.cert_pem.read_bytes()
-
-
-def make_party(directory: Path, name: str, *, not_before: dt.datetime | None = None, days: int = 365) -> Party:
-    """Generate an RSA key pair with a self-signed certificate, written as PEM under ``directory``."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    start = not_before or dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    cert = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(start)
-        .not_valid_after(start + dt.timedelta(days=days))
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = directory / f"{name}.key.pem"
-    cert_pem = directory / f"{name}.cert.pem"
-    key_pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
-    cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return Party(name, key, cert, key_pem, cert_pem)
 
 
 @pytest.fixture(scope="session")
