@@ -8,16 +8,20 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from gateway.config import ConfigError, GatewayConfig, envelope_rules, load_config
 from parsers.canonical import all_models
-from partners.profile import PartnerProfile
+from parsers.x12.stream import EnvelopeRules
+
+if TYPE_CHECKING:
+    from gateway.config import GatewayConfig
+    from partners.profile import PartnerProfile
 
 
 def _load(config: Path | None, required: bool = False) -> GatewayConfig | None:
+    """The configuration from ``config`` (default ./gateway.toml, if any); exits with 2 when it is invalid."""
     if config is None:
         default = Path("gateway.toml")
         if not default.exists():
@@ -25,11 +29,22 @@ def _load(config: Path | None, required: bool = False) -> GatewayConfig | None:
                 raise click.UsageError("no configuration: pass --config FILE (or create gateway.toml)")
             return None
         config = default
+    from gateway.config import ConfigError, load_config  # imported here: plain translate runs need no config
+
     try:
         return load_config(config)
     except ConfigError as exc:
         click.echo(f"configuration error:\n{exc}", err=True)
         sys.exit(2)
+
+
+def _envelope_rules(profile: PartnerProfile | None) -> EnvelopeRules:
+    """The envelope rules for ``profile`` (defaults without a partner, without importing the config module)."""
+    if profile is None:
+        return EnvelopeRules()
+    from gateway.config import envelope_rules
+
+    return envelope_rules(profile)
 
 
 @click.group()
@@ -58,7 +73,7 @@ def translate(paths: tuple[Path, ...], partner_id: str | None, config: Path | No
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise click.UsageError(f"no such file or folder: {', '.join(map(str, missing))}")
-    rules = envelope_rules(profile)
+    rules = _envelope_rules(profile)
     csv_mapping = profile.csv if profile is not None else None
     jobs = jobs or default_jobs()
     out = sys.stdout

@@ -19,15 +19,18 @@ import shutil
 import tempfile
 from collections import Counter, deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, TextIO, cast
+from typing import TYPE_CHECKING, BinaryIO, TextIO, cast
 
-from parsers.csv import CsvMapping
 from parsers.translate import sniff_format, translate, translate_x12
 from parsers.x12.stream import EnvelopeRules
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from parsers.csv import CsvMapping
 
 _IEA_TAIL = re.compile(rb"IEA[^A-Za-z0-9\s]\s*\d+\s*[^A-Za-z0-9\s]\s*\d+\s*\S{1,3}\s*\Z")
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
@@ -182,6 +185,8 @@ def _copy_lines(part: str, out: TextIO) -> None:
 def _translate_parallel(path: Path, ranges: list[tuple[int, int]], out: TextIO, rules: EnvelopeRules | None,
                         jobs: int) -> TranslateSummary:
     """Translate the ranges of ``path`` in ``jobs`` worker processes; write their lines to ``out`` in order."""
+    from concurrent.futures import ProcessPoolExecutor  # imported here: only large files need it (start-up time)
+
     name = str(path)
     summary = TranslateSummary()
     workers = min(jobs, len(ranges))

@@ -17,12 +17,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, Literal, cast
+from typing import TYPE_CHECKING, BinaryIO, Literal, cast
 
 from pydantic import BaseModel
 
 from parsers.canonical import FunctionalAck
-from parsers.csv import CsvMapping, read_csv
 from parsers.issues import Issue, Level, ParseError, Severity, error
 from parsers.x12.readers import SetResult, read_ta1, read_transaction_set
 from parsers.x12.stream import (
@@ -36,7 +35,9 @@ from parsers.x12.stream import (
     TransactionSet,
     iter_x12,
 )
-from parsers.xml import read_xml
+
+if TYPE_CHECKING:  # the XML and CSV readers are imported when a file needs them (start-up time)
+    from parsers.csv import CsvMapping
 
 Status = Literal["accepted", "accepted_with_warnings", "rejected"]
 Format = Literal["x12", "xml", "csv"]
@@ -263,6 +264,8 @@ def translate_x12(source: bytes | BinaryIO, *, name: str, rules: EnvelopeRules |
 
 def translate_xml(data: bytes, *, name: str) -> Iterator[Translation]:
     """Translate a cXML / UBL / X12-as-XML / in-house XML document."""
+    from parsers.xml import read_xml
+
     try:
         result = read_xml(data)
     except ParseError as exc:
@@ -284,6 +287,8 @@ def translate_csv(data: bytes, *, name: str, mapping: CsvMapping | None) -> Iter
             error("csv.no_mapping", "this looks like a CSV or flat file, but no column mapping is configured "
                   "for it (use --partner with a partner that has a [csv] mapping)")])
         return
+    from parsers.csv import read_csv
+
     try:
         result = read_csv(data, mapping)
     except ParseError as exc:
