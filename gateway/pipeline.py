@@ -391,7 +391,7 @@ class Pipeline:
             state = current.state if current is not None else state
         elif state == "acknowledged" and doc is not None:
             if t.kind != "functional_ack":
-                self._queue_deliveries(partner, doc_id, t)
+                self._queue_deliveries(partner, doc_id, t, f.id)
             for hook in self.on_accepted:  # same transaction as the document row: all or nothing
                 hook(partner, doc_id, doc)
         if stored_id == doc_id and state == "rejected":
@@ -432,7 +432,7 @@ class Pipeline:
             return "acknowledged", {"status": status, "reconcile": True}, None
         return "acknowledged", {"status": status}, None
 
-    def _queue_deliveries(self, partner: PartnerProfile, doc_id: str, t: Translation) -> None:
+    def _queue_deliveries(self, partner: PartnerProfile, doc_id: str, t: Translation, file_id: str) -> None:
         """Queue the canonical document to each of the partner's sinks (once per sink)."""
         for n, sink in enumerate(partner.sinks):
             if t.kind not in sink.kinds:
@@ -440,7 +440,8 @@ class Pipeline:
             destination = json.dumps({"sink": n, "type": sink.type,
                                       "target": str(sink.path) if sink.path else sink.url})
             # no payload: the body is built from the document row when it is sent (one archive write less)
-            self.store.enqueue("sink", partner.id, destination, f"sink:{doc_id}:{n}", None, document_id=doc_id)
+            self.store.enqueue("sink", partner.id, destination, f"sink:{doc_id}:{n}", None, document_id=doc_id,
+                               file_id=file_id)
 
     def _alert_rejection(self, partner: PartnerProfile, f: FileRow, t: Translation | None, reason: str) -> None:
         """Tell ops about a rejected inbound document, in words."""

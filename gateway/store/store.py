@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import Engine, Table, and_, case, func, or_, select, update
+from sqlalchemy import Engine, Table, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
@@ -35,6 +35,7 @@ from gateway.store.archive import Archive
 from gateway.store.engine import READ_ONLY, make_engine
 from gateway.store.ids import new_id
 from gateway.store.migrate import migrate_engine
+from gateway.store.rawsql import RawSql
 from gateway.store.rows import (
     AckExpectation,
     AlertRow,
@@ -51,9 +52,7 @@ from gateway.store.schema import (
     ALERT_OPEN,
     acks_expected,
     alerts,
-    control_allocations,
     control_numbers,
-    dedup_keys,
     documents,
     events,
     files,
@@ -75,7 +74,60 @@ IDEMPOTENCY_KEY_MAX = 300
 
 
 INLINE_PAYLOAD_MAX = 256 * 1024  # outbox payloads up to this size live in the row, not the archive
-_EVENT_INSERT = events.insert()  # built once: the hot path only binds parameters
+
+# Hot-path statements (see rawsql.py): the ones every landed file, document and sent message runs.
+_SQL_EVENT = ('INSERT INTO events (file_id, document_id, outbox_id, "at", state_from, state_to, detail) '
+              "VALUES (:file_id, :document_id, :outbox_id, :at, :state_from, :state_to, :detail)")
+_SQL_FILE_BY_TRANSPORT = "SELECT id, sha256, size FROM files WHERE transport = :transport AND transport_id = :tid"
+_SQL_INSERT_FILE = (
+    "INSERT INTO files (id, transport, transport_id, filename, partner_hint, partner_id, sha256, size, received_at, "
+    "landed_at, state, attempts, parent_id, metadata_json, updated_at) VALUES (:id, :transport, :transport_id, "
+    ":filename, :partner_hint, NULL, :sha256, :size, :received_at, :landed_at, 'received', 0, :parent_id, "
+    ":metadata_json, :updated_at) ON CONFLICT (transport, transport_id) DO NOTHING RETURNING id")
+_SQL_INSERT_DOCUMENT = (
+    "INSERT INTO documents (id, file_id, seq, direction, partner_id, kind, state, sender_id, receiver_id, isa13, "
+    "gs06, st02, gs01, st01, version, business_key, purpose_code, content_hash, parent_id, duplicate_of, "
+    "canonical_json, issues_json, attempts, created_at, updated_at) VALUES (:id, :file_id, :seq, :direction, "
+    ":partner_id, :kind, :state, :sender_id, :receiver_id, :isa13, :gs06, :st02, :gs01, :st01, :version, "
+    ":business_key, :purpose_code, :content_hash, :parent_id, :duplicate_of, :canonical_json, :issues_json, 0, "
+    ":created_at, :updated_at) ON CONFLICT (file_id, seq) DO NOTHING RETURNING id")
+_SQL_CLAIM_DEDUP = (
+    'INSERT INTO dedup_keys (partner_id, layer, "key", document_id, file_id, seen_at) VALUES (:partner_id, :layer, '
+    ':key, :document_id, :file_id, :seen_at) ON CONFLICT (partner_id, layer, "key") DO UPDATE SET '
+    "document_id = excluded.document_id, file_id = excluded.file_id, seen_at = excluded.seen_at "
+    "WHERE dedup_keys.seen_at < :cutoff RETURNING seen_at")
+_SQL_DEDUP_OWNER = ('SELECT document_id, file_id FROM dedup_keys WHERE partner_id = :partner_id AND layer = :layer '
+                    'AND "key" = :key')
+_SQL_BUMP_CONTROL = (
+    "UPDATE control_numbers SET last_value = CASE WHEN last_value >= :maximum OR last_value < :start THEN :start "
+    "ELSE last_value + 1 END, updated_at = :now WHERE partner_id = :partner_id AND direction = :direction "
+    "AND kind = :kind RETURNING last_value")
+_SQL_FIRST_CONTROL = (
+    "INSERT INTO control_numbers (partner_id, direction, kind, last_value, updated_at) VALUES (:partner_id, "
+    ":direction, :kind, :start, :now) ON CONFLICT (partner_id, direction, kind) DO NOTHING RETURNING last_value")
+_SQL_ALLOCATION = 'SELECT isa13, gs06, st_first, st_count FROM control_allocations WHERE "key" = :key'
+_SQL_INSERT_ALLOCATION = (
+    'INSERT INTO control_allocations ("key", partner_id, direction, isa13, gs06, st_first, st_count, created_at) '
+    "VALUES (:key, :partner_id, :direction, :isa13, :gs06, :st_first, :st_count, :created_at)")
+_SQL_ENQUEUE = (
+    "INSERT INTO outbox (id, kind, partner_id, document_id, destination, idempotency_key, payload_sha256, payload, "
+    "state, attempts, next_attempt_at, created_at) VALUES (:id, :kind, :partner_id, :document_id, :destination, "
+    ":key, :payload_sha256, :payload, 'pending', 0, :now, :now) ON CONFLICT (idempotency_key) DO NOTHING "
+    "RETURNING id")
+_SQL_OUTBOX_BY_KEY = "SELECT id FROM outbox WHERE idempotency_key = :key"
+_SQL_FILE_OF_DOCUMENT = "SELECT file_id FROM documents WHERE id = :id"
+_SQL_FILE_EXISTS = "SELECT 1 FROM files WHERE id = :id"
+_SQL_SINK_FIELDS = "SELECT id, partner_id, kind, issues_json, canonical_json FROM documents WHERE id = :id"
+_SQL_SINKS_UNSENT = (
+    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'sent' THEN 0 ELSE 1 END), 0) FROM outbox "
+    "WHERE kind = 'sink' AND document_id = :id")
+# what a compare-and-set transition reads first: state, lease holder, and the ids its event needs
+_SQL_TRANSITION_READ = {
+    "files": "SELECT state, claimed_by, NULL, NULL FROM files WHERE id = :id",
+    "documents": "SELECT state, NULL, file_id, NULL FROM documents WHERE id = :id",
+    "outbox": "SELECT o.state, o.claimed_by, d.file_id, o.document_id FROM outbox o "
+              "LEFT JOIN documents d ON d.id = o.document_id WHERE o.id = :id",
+}
 
 
 class StoreError(Exception):
@@ -126,6 +178,7 @@ class Store:
         self.archive = archive
         self._clock = clock
         self._local = threading.local()
+        self._raw = RawSql(engine.dialect)
 
     @classmethod
     def open(cls, url: str, archive_root: Path, *, clock: Clock = utc_now, migrate: bool = True) -> Store:
@@ -206,8 +259,8 @@ class Store:
                file_id: str | None = None, document_id: str | None = None,
                outbox_id: str | None = None, detail: Detail = None) -> None:
         """Record one state change."""
-        conn.execute(_EVENT_INSERT, {
-            "file_id": file_id, "document_id": document_id, "outbox_id": outbox_id, "at": self.now(),
+        self._raw.execute(conn, _SQL_EVENT, {
+            "file_id": file_id, "document_id": document_id, "outbox_id": outbox_id, "at": self._raw.ts(self.now()),
             "state_from": state_from, "state_to": state_to, "detail": _json(detail),
         })
 
@@ -238,41 +291,49 @@ class Store:
                     expect: Collection[str] | None, worker: str | None,
                     values: Mapping[str, Any], detail: Detail) -> bool:
         """Compare-and-set a row's state (and other columns), recording the event; False if refused."""
-        current = conn.execute(
-            select(table).where(table.c.id == row_id).with_for_update()
-        ).mappings().first()
+        raw = self._raw
+        lock = (raw.for_update + " OF o" if table is outbox else raw.for_update) if raw.postgresql else ""
+        current = raw.first(conn, _SQL_TRANSITION_READ[table.name] + lock, {"id": row_id})
         if current is None:
             raise NotFound(f"{table.name} row {row_id!r} is not in the ledger")
-        if expect is not None and current["state"] not in expect:
+        state_from, claimed_by, file_id, document_id = current
+        if expect is not None and state_from not in expect:
             return False
-        if worker is not None and current.get("claimed_by") != worker:
+        if worker is not None and claimed_by != worker:
             return False
-        conn.execute(update(table).where(table.c.id == row_id).values(state=state, **values))
+        plain = {k: v for k, v in values.items() if not isinstance(v, ColumnElement)}
+        if len(plain) == len(values):
+            names = sorted(plain)
+            params = {k: raw.ts(v) if isinstance(v, dt.datetime) else v for k, v in plain.items()}
+            params.update(id=row_id, state=state)
+            raw.execute(conn, f"UPDATE {table.name} SET state = :state"
+                        + "".join(f", {k} = :{k}" for k in names) + " WHERE id = :id", params)
+        else:  # a value computed by the database (attempts + 1): SQLAlchemy builds it
+            conn.execute(update(table).where(table.c.id == row_id).values(state=state, **values))
         if table is files:
             ids: dict[str, str | None] = {"file_id": row_id}
         elif table is documents:
-            ids = {"file_id": current["file_id"], "document_id": row_id}
+            ids = {"file_id": file_id, "document_id": row_id}
         else:
-            ids = {"outbox_id": row_id, "document_id": current["document_id"],
-                   "file_id": self._file_of_document(conn, current["document_id"])}
-        self._event(conn, state_from=current["state"], state_to=state, detail=detail, **ids)
+            ids = {"outbox_id": row_id, "document_id": document_id, "file_id": file_id}
+        self._event(conn, state_from=state_from, state_to=state, detail=detail, **ids)
         return True
 
-    @staticmethod
-    def _file_of_document(conn: Connection, document_id: str | None) -> str | None:
+    def _file_of_document(self, conn: Connection, document_id: str | None) -> str | None:
         """The file a document came in (None when there is no such document)."""
         if document_id is None:
             return None
-        return conn.scalar(select(documents.c.file_id).where(documents.c.id == document_id))
+        found = self._raw.first(conn, _SQL_FILE_OF_DOCUMENT, {"id": document_id})
+        return None if found is None else found[0]
 
     # ------------------------------------------------------------------ files
 
     def land(self, raw: RawDocument) -> LandingReceipt:
         """Archive the bytes, then commit the file row + its 'received' event; idempotent on transport id."""
         transport_id = bounded(raw.transport_id, TRANSPORT_ID_MAX)
-        existing = self._file_by_transport(raw.transport, transport_id)
+        existing = self._landed(raw.transport, transport_id)
         if existing is not None:
-            return LandingReceipt(existing.id, existing.sha256, existing.size, already_landed=True)
+            return existing
         if raw.body is not None:
             blob = self.archive.put_bytes(raw.body)
         elif raw.body_path is not None:
@@ -311,31 +372,27 @@ class Store:
             raise StoreError(f"received_at of {transport}:{transport_id} is naive; sources must give UTC times")
         now = self.now()
         file_id = new_id()
+        raw = self._raw
         with self._write() as conn:
-            inserted = conn.execute(
-                _insert(conn, files).values(
-                    id=file_id, transport=transport, transport_id=transport_id, filename=filename,
-                    partner_hint=partner_hint, partner_id=None, sha256=sha256, size=size,
-                    received_at=received_at, landed_at=now, state="received", attempts=0,
-                    parent_id=parent_id, metadata_json=json.dumps(dict(metadata), sort_keys=True),
-                    updated_at=now,
-                ).on_conflict_do_nothing(index_elements=["transport", "transport_id"]).returning(files.c.id)
-            ).scalar()
+            inserted = raw.first(conn, _SQL_INSERT_FILE, {
+                "id": file_id, "transport": transport, "transport_id": transport_id, "filename": filename,
+                "partner_hint": partner_hint, "sha256": sha256, "size": size, "received_at": raw.ts(received_at),
+                "landed_at": raw.ts(now), "parent_id": parent_id,
+                "metadata_json": json.dumps(dict(metadata), sort_keys=True), "updated_at": raw.ts(now),
+            })
             if inserted is not None:
                 self._event(conn, file_id=file_id, state_to="received", detail=detail)
         if inserted is None:  # another worker landed the same transport id a moment ago
-            existing = self._file_by_transport(transport, transport_id)
+            existing = self._landed(transport, transport_id)
             assert existing is not None
-            return LandingReceipt(existing.id, existing.sha256, existing.size, already_landed=True)
+            return existing
         return LandingReceipt(file_id, sha256, size)
 
-    def _file_by_transport(self, transport: str, transport_id: str) -> FileRow | None:
-        """The file landed under this transport id, if any."""
+    def _landed(self, transport: str, transport_id: str) -> LandingReceipt | None:
+        """The receipt of the file landed under this transport id (``already_landed``), if any."""
         with self._read() as conn:
-            row = conn.execute(
-                select(files).where(files.c.transport == transport, files.c.transport_id == transport_id)
-            ).mappings().first()
-        return None if row is None else from_mapping(FileRow, row)
+            row = self._raw.first(conn, _SQL_FILE_BY_TRANSPORT, {"transport": transport, "tid": transport_id})
+        return None if row is None else LandingReceipt(row[0], row[1], int(row[2]), already_landed=True)
 
     def get_file(self, file_id: str) -> FileRow | None:
         """One file row, or None."""
@@ -398,9 +455,10 @@ class Store:
     def set_file_partner(self, file_id: str, partner_id: str | None) -> None:
         """Record which partner a file turned out to be from (after identification)."""
         with self._write() as conn:
-            result = conn.execute(update(files).where(files.c.id == file_id)
-                                  .values(partner_id=partner_id, updated_at=self.now()))
-        if not result.rowcount:
+            changed = self._raw.execute(conn, "UPDATE files SET partner_id = :partner_id, updated_at = :now "
+                                        "WHERE id = :id", {"partner_id": partner_id, "id": file_id,
+                                                           "now": self._raw.ts(self.now())})
+        if not changed:
             raise NotFound(f"file {file_id!r} is not in the ledger")
 
     # ------------------------------------------------------------------ documents
@@ -424,19 +482,18 @@ class Store:
             raise StoreError(f"direction must be 'in' or 'out', got {direction!r}")
         now = self.now()
         doc_id = document_id or new_id()
+        raw = self._raw
         with self._write() as conn:
-            if conn.scalar(select(files.c.id).where(files.c.id == file_id)) is None:
+            if raw.first(conn, _SQL_FILE_EXISTS, {"id": file_id}) is None:
                 raise NotFound(f"file {file_id!r} is not in the ledger")
-            inserted = conn.execute(
-                _insert(conn, documents).values(
-                    id=doc_id, file_id=file_id, seq=seq, direction=direction, partner_id=partner_id,
-                    kind=kind, state=state, sender_id=sender_id, receiver_id=receiver_id, isa13=isa13,
-                    gs06=gs06, st02=st02, gs01=gs01, st01=st01, version=version, business_key=business_key,
-                    purpose_code=purpose_code, content_hash=content_hash, parent_id=parent_id,
-                    duplicate_of=duplicate_of, canonical_json=canonical_json, issues_json=issues_json, attempts=0,
-                    created_at=now, updated_at=now,
-                ).on_conflict_do_nothing(index_elements=["file_id", "seq"]).returning(documents.c.id)
-            ).scalar()
+            inserted = raw.first(conn, _SQL_INSERT_DOCUMENT, {
+                "id": doc_id, "file_id": file_id, "seq": seq, "direction": direction, "partner_id": partner_id,
+                "kind": kind, "state": state, "sender_id": sender_id, "receiver_id": receiver_id, "isa13": isa13,
+                "gs06": gs06, "st02": st02, "gs01": gs01, "st01": st01, "version": version,
+                "business_key": business_key, "purpose_code": purpose_code, "content_hash": content_hash,
+                "parent_id": parent_id, "duplicate_of": duplicate_of, "canonical_json": canonical_json,
+                "issues_json": issues_json, "created_at": raw.ts(now), "updated_at": raw.ts(now),
+            })
             if inserted is None:
                 existing = conn.scalar(select(documents.c.id)
                                        .where(documents.c.file_id == file_id, documents.c.seq == seq))
@@ -507,23 +564,15 @@ class Store:
             raise StoreError("claim_dedup_key needs the document_id or file_id that owns the key")
         key = bounded(key, DEDUP_KEY_MAX)
         now = self.now()
-        cutoff = now - dt.timedelta(days=window_days)
-        pk = and_(dedup_keys.c.partner_id == partner_id, dedup_keys.c.layer == layer, dedup_keys.c.key == key)
+        raw = self._raw
+        params = {"partner_id": partner_id, "layer": layer, "key": key, "document_id": document_id,
+                  "file_id": file_id, "seen_at": raw.ts(now), "cutoff": raw.ts(now - dt.timedelta(days=window_days))}
         with self._write() as conn:
-            ins = _insert(conn, dedup_keys).values(partner_id=partner_id, layer=layer, key=key,
-                                                   document_id=document_id, file_id=file_id, seen_at=now)
-            claimed = conn.execute(
-                ins.on_conflict_do_update(
-                    index_elements=["partner_id", "layer", "key"],
-                    set_={"document_id": ins.excluded.document_id, "file_id": ins.excluded.file_id,
-                          "seen_at": ins.excluded.seen_at},
-                    where=dedup_keys.c.seen_at < cutoff,
-                ).returning(dedup_keys.c.seen_at)
-            ).first()
-            if claimed is not None:
+            if raw.first(conn, _SQL_CLAIM_DEDUP, params) is not None:
                 return None
-            original = conn.execute(select(dedup_keys.c.document_id, dedup_keys.c.file_id).where(pk)).one()
-        original_id = original.document_id or original.file_id
+            original = raw.first(conn, _SQL_DEDUP_OWNER, params)
+        assert original is not None
+        original_id = original[0] or original[1]
         mine = document_id or file_id
         return None if original_id == mine else str(original_id)
 
@@ -535,27 +584,17 @@ class Store:
         workers and restarts; after ``maximum`` it wraps to ``start``."""
         if not 0 <= start <= maximum:
             raise StoreError(f"control number range {start}..{maximum} is empty")
-        pk = and_(control_numbers.c.partner_id == partner_id, control_numbers.c.direction == direction,
-                  control_numbers.c.kind == kind)
-        last = control_numbers.c.last_value
-        now = self.now()
-        bump = (
-            update(control_numbers).where(pk)
-            .values(last_value=case((or_(last >= maximum, last < start), start), else_=last + 1), updated_at=now)
-            .returning(last)
-        )
+        raw = self._raw
+        params = {"partner_id": partner_id, "direction": direction, "kind": kind, "start": start,
+                  "maximum": maximum, "now": raw.ts(self.now())}
         with self._write() as conn:
-            value = conn.execute(bump).scalar()
-            if value is None:  # first number for this key: insert it, unless a racing worker just did
-                value = conn.execute(
-                    _insert(conn, control_numbers).values(partner_id=partner_id, direction=direction, kind=kind,
-                                                          last_value=start, updated_at=now)
-                    .on_conflict_do_nothing(index_elements=["partner_id", "direction", "kind"])
-                    .returning(last)
-                ).scalar()
-                if value is None:
-                    value = conn.execute(bump).scalar_one()
-        return int(value)
+            found = raw.first(conn, _SQL_BUMP_CONTROL, params)
+            if found is None:  # first number for this key: insert it, unless a racing worker just did
+                found = raw.first(conn, _SQL_FIRST_CONTROL, params)
+                if found is None:
+                    found = raw.first(conn, _SQL_BUMP_CONTROL, params)
+        assert found is not None
+        return int(found[0])
 
     def allocate_control_numbers(self, partner_id: str, direction: Direction, key: str, *,
                                  sets: int = 1) -> ControlAllocation:
@@ -565,20 +604,22 @@ class Store:
         number is ever skipped or used twice. The counters and the allocation commit together.
         """
         key = bounded(key, DEDUP_KEY_MAX)
+        raw = self._raw
         with self.transaction(), self._write() as conn:
-            found = conn.execute(select(control_allocations).where(control_allocations.c.key == key)).mappings().first()
-            row: dict[str, Any] | None = dict(found) if found is not None else None
-            if row is None:
+            found = raw.first(conn, _SQL_ALLOCATION, {"key": key})
+            row: dict[str, Any] | None = None
+            if found is not None:
+                row = dict(zip(("isa13", "gs06", "st_first", "st_count"), found, strict=True))
+            else:
                 isa13 = self.next_control_number(partner_id, direction, "isa")
                 gs06 = self.next_control_number(partner_id, direction, "gs")
                 st_first = 0
                 for i in range(max(sets, 0)):
                     n = self.next_control_number(partner_id, direction, "st", maximum=9999)
                     st_first = n if i == 0 else st_first
-                values: dict[str, Any] = {"key": key, "partner_id": partner_id, "direction": direction, "isa13": isa13,
-                          "gs06": gs06, "st_first": st_first, "st_count": max(sets, 0), "created_at": self.now()}
-                conn.execute(control_allocations.insert().values(**values))
-                row = values
+                row = {"key": key, "partner_id": partner_id, "direction": direction, "isa13": isa13,
+                       "gs06": gs06, "st_first": st_first, "st_count": max(sets, 0), "created_at": raw.ts(self.now())}
+                raw.execute(conn, _SQL_INSERT_ALLOCATION, row)
         assert row is not None
         first, count = int(row["st_first"]), int(row["st_count"])
         st_numbers = [((first - 1 + i) % 9999) + 1 for i in range(count)]
@@ -596,31 +637,44 @@ class Store:
     # ------------------------------------------------------------------ outbox
 
     def enqueue(self, kind: str, partner_id: str | None, destination: str, idempotency_key: str,
-                payload: bytes | None, document_id: str | None = None) -> str:
+                payload: bytes | None, document_id: str | None = None, *, file_id: str | None = None) -> str:
         """Queue a message to send; the same idempotency key returns the first id.
 
         A payload up to ``INLINE_PAYLOAD_MAX`` bytes is kept in the row, durable with the same commit;
-        a larger one is archived first.
+        a larger one is archived first. ``file_id`` (the document's file, for the event) saves a lookup.
         """
         inline = payload if payload is not None and len(payload) <= INLINE_PAYLOAD_MAX else None
         payload_sha256 = None if payload is None or inline is not None else self.archive.put_bytes(payload).sha256
         key = bounded(idempotency_key, IDEMPOTENCY_KEY_MAX)
-        now = self.now()
         outbox_id = new_id()
+        raw = self._raw
         with self._write() as conn:
-            inserted = conn.execute(
-                _insert(conn, outbox).values(
-                    id=outbox_id, kind=kind, partner_id=partner_id, document_id=document_id,
-                    destination=destination, idempotency_key=key, payload_sha256=payload_sha256,
-                    payload=inline, state="pending", attempts=0, next_attempt_at=now, created_at=now,
-                ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(outbox.c.id)
-            ).scalar()
+            inserted = raw.first(conn, _SQL_ENQUEUE, {
+                "id": outbox_id, "kind": kind, "partner_id": partner_id, "document_id": document_id,
+                "destination": destination, "key": key, "payload_sha256": payload_sha256, "payload": inline,
+                "now": raw.ts(self.now())})
             if inserted is None:
-                return str(conn.scalar(select(outbox.c.id).where(outbox.c.idempotency_key == key)))
-            self._event(conn, outbox_id=outbox_id, document_id=document_id,
-                        file_id=self._file_of_document(conn, document_id), state_to="pending",
+                existing = raw.first(conn, _SQL_OUTBOX_BY_KEY, {"key": key})
+                assert existing is not None
+                return str(existing[0])
+            if file_id is None:
+                file_id = self._file_of_document(conn, document_id)
+            self._event(conn, outbox_id=outbox_id, document_id=document_id, file_id=file_id, state_to="pending",
                         detail={"kind": kind, "destination": destination})
         return outbox_id
+
+    def sink_fields(self, document_id: str) -> tuple[str, str | None, str, str | None, str | None] | None:
+        """What a sink delivery is built from: (id, partner_id, kind, issues_json, canonical_json) of a document."""
+        with self._read() as conn:
+            row = self._raw.first(conn, _SQL_SINK_FIELDS, {"id": document_id})
+        return None if row is None else (row[0], row[1], row[2], row[3], row[4])
+
+    def sink_deliveries(self, document_id: str) -> tuple[int, int]:
+        """(all, not yet sent) sink deliveries queued for a document."""
+        with self._read() as conn:
+            row = self._raw.first(conn, _SQL_SINKS_UNSENT, {"id": document_id})
+        assert row is not None
+        return int(row[0]), int(row[1])
 
     def get_outbox(self, outbox_id: str) -> OutboxRow | None:
         """One outbox message, or None."""
