@@ -29,7 +29,7 @@ import httpx
 from gateway.config import GatewayConfig
 from gateway.store import Store
 from gateway.store.rows import OutboxRow
-from outbound.senders.base import FolderSender, OutboundMessage, Sender, SendError
+from outbound.senders.base import FolderSender, OutboundMessage, Sender, SendError, SendResult
 from partners.directory import PartnerDirectory
 from partners.profile import FolderTransport, PartnerProfile, SftpTransport
 
@@ -38,8 +38,12 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 3600.0
 
 
-def write_json_atomically(folder: Path, name: str, payload: bytes) -> Path:
-    """Write ``payload`` to folder/name via a temp file, fsync and rename (readers never see half a file)."""
+def write_json_atomically(folder: Path, name: str, payload: bytes, *, sync_dir: bool = True) -> Path:
+    """Write ``payload`` to folder/name via a temp file, fsync and rename (readers never see half a file).
+
+    ``sync_dir=False`` leaves the folder's fsync to the caller (once for a batch of files, before
+    any of them is recorded as delivered).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     tmp = folder / f".{name}.tmp"
@@ -48,12 +52,18 @@ def write_json_atomically(folder: Path, name: str, payload: bytes) -> Path:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, target)
+    if sync_dir:
+        fsync_dir(folder)
+    return target
+
+
+def fsync_dir(folder: Path) -> None:
+    """fsync a folder, so the files renamed into it survive power loss."""
     dir_fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
-    return target
 
 
 def sink_body(document_id: str, partner_id: str | None, kind: str, issues_json: str | None,
@@ -72,13 +82,21 @@ class SinkError(Exception):
 
 
 def deliver_to_sink(destination: dict[str, Any], row: OutboxRow, payload: bytes, *,
-                    http: httpx.Client | None = None, secret: str | None = None) -> str:
-    """Deliver one canonical document to a sink; returns where it went."""
+                    http: httpx.Client | None = None, secret: str | None = None,
+                    unsynced: set[Path] | None = None) -> str:
+    """Deliver one canonical document to a sink; returns where it went.
+
+    With ``unsynced``, a JSON folder is added to it instead of being fsynced: the caller syncs it.
+    """
     kind = destination.get("type")
     target = destination.get("target")
     if kind == "json_folder":
         name = f"{row.document_id or row.id}.json"
-        return str(write_json_atomically(Path(str(target)), name, payload))
+        folder = Path(str(target))
+        written = write_json_atomically(folder, name, payload, sync_dir=unsynced is None)
+        if unsynced is not None:
+            unsynced.add(folder)
+        return str(written)
     if kind == "webhook":
         headers = {"Content-Type": "application/json", "Idempotency-Key": row.idempotency_key,
                    "X-Gateway-Document-Id": row.document_id or ""}
@@ -195,9 +213,9 @@ class DeliveryWorker:
         which every destination tolerates (fixed file names, idempotency keys).
         """
         try:
-            results = [(row, self._send(row)) for row in rows]
+            results = self._send_rows(rows)
             with self.store.transaction():
-                for row, result in results:
+                for row, result in zip(rows, results, strict=True):
                     self._record(row, result)
         except Exception:
             log.exception("delivering %d message(s) for %s failed; they are retried when their lease ends",
@@ -220,44 +238,91 @@ class DeliveryWorker:
         finally:
             self.close()
 
-    def _handle(self, row: OutboxRow) -> None:
-        """Send one message and record the outcome."""
-        self._record(row, self._send(row))
+    def _send_rows(self, rows: list[OutboxRow]) -> list[tuple[bool, str, bool]]:
+        """Send one partner's messages; (ok, where-or-error, retryable) for each, in order.
 
-    def _payload(self, row: OutboxRow) -> bytes:
-        """The bytes to send: archived with the message, or (sinks) built from the document row."""
-        payload = self.store.outbox_payload(row)
-        if payload is not None:
-            return payload
-        if row.kind == "sink" and row.document_id:
-            doc = self.store.get_document(row.document_id)
-            if doc is not None and doc.canonical_json:
-                return sink_body(doc.id, doc.partner_id, doc.kind, doc.issues_json, doc.canonical_json)
-        return b""
+        Local files are fsynced one by one but their folders only once for the whole batch (before any
+        result is returned); transport messages go through the sender's ``send_many`` in one go.
+        """
+        results: list[tuple[bool, str, bool]] = [(False, "not sent", True)] * len(rows)
+        unsynced: dict[Path, list[int]] = {}
+        transport: list[tuple[int, OutboundMessage]] = []
+        for i, row in enumerate(rows):
+            if row.kind == "sink":
+                folders: set[Path] = set()
+                results[i] = self._send_sink(row, folders)
+                for folder in folders:
+                    unsynced.setdefault(folder, []).append(i)
+                continue
+            try:
+                transport.append((i, self._message(row)))
+            except SendError as exc:
+                results[i] = (False, str(exc), exc.retryable)
+        if transport:
+            partner = self.directory.get(rows[transport[0][0]].partner_id)
+            try:
+                assert partner is not None  # _message checked it
+                sent = self._sender(partner).send_many([message for _, message in transport])
+            except SendError as exc:
+                sent = [exc] * len(transport)
+            except Exception as exc:  # a sender bug: retry, it may be transient
+                log.exception("sending %d message(s) to %s failed", len(transport), rows[0].partner_id)
+                sent = [SendError(f"{type(exc).__name__}: {exc}", retryable=True)] * len(transport)
+            for (i, _), outcome in zip(transport, sent, strict=True):
+                results[i] = ((True, outcome.destination, False) if isinstance(outcome, SendResult)
+                              else (False, str(outcome), outcome.retryable))
+        for folder, written in unsynced.items():
+            try:
+                fsync_dir(folder)
+            except OSError as exc:
+                for i in written:
+                    results[i] = (False, f"syncing {folder} failed: {exc}", True)
+        return results
 
-    def _send(self, row: OutboxRow) -> tuple[bool, str, bool]:
-        """Deliver one message; (ok, where-or-error, retryable)."""
+    def _send_sink(self, row: OutboxRow, unsynced: set[Path]) -> tuple[bool, str, bool]:
+        """Deliver one document to its sink (a JSON folder is left for the caller to fsync)."""
         partner = self.directory.get(row.partner_id)
         try:
             payload = self._payload(row)
-            if row.kind == "sink":
-                destination = json.loads(row.destination)
-                secret = None
-                if partner is not None and 0 <= destination.get("sink", -1) < len(partner.sinks):
-                    env = partner.sinks[destination["sink"]].secret_env
-                    secret = os.environ.get(env) if env else None
-                return True, deliver_to_sink(destination, row, payload, http=self.http, secret=secret), False
-            if partner is None:
-                raise SendError(f"partner {row.partner_id!r} is no longer configured", retryable=False)
-            meta = json.loads(row.destination) if row.destination.startswith("{") else {}
-            filename = meta.get("filename") or f"{row.id}.x12"
-            result = self._sender(partner).send(OutboundMessage(partner.id, filename, payload, row.idempotency_key))
-            return True, result.destination, False
-        except (SendError, SinkError) as exc:
+            destination = json.loads(row.destination)
+            secret = None
+            if partner is not None and 0 <= destination.get("sink", -1) < len(partner.sinks):
+                env = partner.sinks[destination["sink"]].secret_env
+                secret = os.environ.get(env) if env else None
+            return True, deliver_to_sink(destination, row, payload, http=self.http, secret=secret,
+                                         unsynced=unsynced), False
+        except SinkError as exc:
             return False, str(exc), exc.retryable
-        except Exception as exc:  # a sender bug: retry, it may be transient
-            log.exception("sending outbox %s failed", row.id)
+        except Exception as exc:  # a bug or the disk: retry, it may be transient
+            log.exception("delivering outbox %s failed", row.id)
             return False, f"{type(exc).__name__}: {exc}", True
+
+    def _message(self, row: OutboxRow) -> OutboundMessage:
+        """The OutboundMessage for an ack or outbound document row (SendError when it cannot be sent)."""
+        partner = self.directory.get(row.partner_id)
+        if partner is None:
+            raise SendError(f"partner {row.partner_id!r} is no longer configured", retryable=False)
+        try:
+            payload = self._payload(row)
+        except Exception as exc:  # the archive or the store: retry, it may be transient
+            log.exception("reading the payload of outbox %s failed", row.id)
+            raise SendError(f"{type(exc).__name__}: {exc}", retryable=True) from None
+        meta = json.loads(row.destination) if row.destination.startswith("{") else {}
+        filename = meta.get("filename") or f"{row.id}.x12"
+        return OutboundMessage(partner.id, filename, payload, row.idempotency_key)
+
+    def _payload(self, row: OutboxRow) -> bytes:
+        """The bytes to send: archived with the message, or (sinks) built from the document row."""
+        if row.kind != "sink" or row.payload is not None or row.payload_sha256 is not None:
+            payload = self.store.outbox_payload(row)
+            if payload is not None:
+                return payload
+        if row.kind == "sink" and row.document_id:
+            fields = self.store.sink_fields(row.document_id)
+            if fields is not None and fields[4] is not None:
+                doc_id, partner_id, kind, issues_json, canonical_json = fields
+                return sink_body(doc_id, partner_id, kind, issues_json, canonical_json)
+        return b""
 
     def _record(self, row: OutboxRow, result: tuple[bool, str, bool]) -> None:
         """Record a send's outcome: sent (and the document delivered), or failed / dead."""
@@ -275,10 +340,11 @@ class DeliveryWorker:
             self._maybe_delivered(row.document_id)
 
     def _maybe_delivered(self, document_id: str) -> None:
-        rows = self.store.find_outbox(kind="sink", document_id=document_id)
-        if rows and all(r.state == "sent" for r in rows):
+        """Mark a document delivered once every one of its sink deliveries is sent."""
+        total, unsent = self.store.sink_deliveries(document_id)
+        if total and not unsent:
             self.store.set_document_state(document_id, "delivered", expect="acknowledged",
-                                          detail={"sinks": len(rows)})
+                                          detail={"sinks": total})
 
     def _failed(self, row: OutboxRow, partner: PartnerProfile | None, error: str, retryable: bool) -> None:
         attempts = row.attempts

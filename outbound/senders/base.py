@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,16 @@ class Sender(ABC):
     def send(self, message: OutboundMessage) -> SendResult:
         """Deliver the message completely under its final name, or raise SendError."""
 
+    def send_many(self, messages: Sequence[OutboundMessage]) -> list[SendResult | SendError]:
+        """Deliver several messages in order; each gets its result or its SendError (one by one by default)."""
+        results: list[SendResult | SendError] = []
+        for message in messages:
+            try:
+                results.append(self.send(message))
+            except SendError as exc:
+                results.append(exc)
+        return results
+
     def close(self) -> None:  # noqa: B027 - optional hook, most senders hold nothing open
         """Release any open connection (no-op by default)."""
 
@@ -115,6 +126,43 @@ class FolderSender(Sender):
 
     def send(self, message: OutboundMessage) -> SendResult:
         """Write atomically; the same bytes already under the name count as sent."""
+        result = self._write(message)
+        if not result.already_sent:
+            self._sync_folder()
+        return result
+
+    def send_many(self, messages: Sequence[OutboundMessage]) -> list[SendResult | SendError]:
+        """Write each message (file fsync + rename), then fsync the folder once for all of them.
+
+        A result is returned only after that folder fsync, so every reported send survives power loss;
+        if the fsync fails, every message written here is reported as a retryable failure.
+        """
+        results: list[SendResult | SendError] = []
+        for message in messages:
+            try:
+                results.append(self._write(message))
+            except SendError as exc:
+                results.append(exc)
+        if any(isinstance(r, SendResult) and not r.already_sent for r in results):
+            try:
+                self._sync_folder()
+            except SendError as exc:
+                results = [exc if isinstance(r, SendResult) and not r.already_sent else r for r in results]
+        return results
+
+    def _sync_folder(self) -> None:
+        """fsync the folder, so renamed-in files survive power loss."""
+        try:
+            dir_fd = os.open(self.folder, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            raise SendError(f"syncing {self.folder} failed: {exc}", retryable=True) from exc
+
+    def _write(self, message: OutboundMessage) -> SendResult:
+        """Write one message under a temp name, fsync it and rename it into place (the folder not yet synced)."""
         check_filename(message.filename)
         final = self.folder / message.filename
         try:
@@ -141,11 +189,6 @@ class FolderSender(Sender):
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, final)
-            dir_fd = os.open(self.folder, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
         except OSError as exc:
             raise SendError(f"writing {final} failed: {exc}", retryable=True) from exc
         finally:
