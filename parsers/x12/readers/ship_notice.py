@@ -256,50 +256,9 @@ def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
 
     # ---- orders, packs, items
     orders: list[dict[str, Any]] = []
-
-    def build_pack(lv: _Level, order_fields: dict[str, Any]) -> dict[str, Any]:
-        items: list[dict[str, Any]] = []
-        packs: list[dict[str, Any]] = []
-        for ch in lv.children:
-            if ch.code == "I":
-                items.append(_item(ch))
-            elif ch.code in ("P", "T"):
-                packs.append(build_pack(ch, order_fields))
-            elif ch.code == "O":  # order under a pack (S/T/P/O/I): keep the order, with its items
-                emit_order(ch)
-        return _pack(lv, items, packs)
-
-    def fill(lv: _Level, order_fields: dict[str, Any]) -> None:
-        for ch in lv.children:
-            if ch.code == "I":
-                order_fields["items"].append(_item(ch))
-            elif ch.code in ("P", "T"):
-                order_fields["packs"].append(build_pack(ch, order_fields))
-            elif ch.code == "O":
-                emit_order(ch)
-            else:
-                fill(ch, order_fields)
-
-    def emit_order(lv: _Level) -> None:
-        f = _order(lv)
-        fill(lv, f)
-        orders.append(f)
-
     loose = _order(None)
-
-    def walk(lv: _Level) -> None:
-        if lv.code == "O":
-            emit_order(lv)
-        elif lv.code == "I":
-            loose["items"].append(_item(lv))
-        elif lv.code in ("P", "T"):
-            loose["packs"].append(build_pack(lv, loose))
-        else:
-            for ch in lv.children:
-                walk(ch)
-
     for root in roots:
-        walk(root)
+        _walk(root, orders, loose)
     if loose["items"] or loose["packs"]:
         orders.append(loose)
 
@@ -310,6 +269,57 @@ def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
     item_count = sum(1 for lv in levels if lv.code == "I")
     issues += check_totals(line_count, None, len(levels), Decimal(0), ctt_pos, "HL", also_accept=item_count)
     return doc, issues
+
+
+# The tree walk: module-level functions that pass ``orders`` along (nested closures calling each other
+# would form reference cycles, keeping every document's dicts alive until the cyclic GC runs).
+
+
+def _build_pack(lv: _Level, orders: list[dict[str, Any]]) -> dict[str, Any]:
+    """A pack (P or T) level with its items, inner packs and orders (S/T/P/O/I) emitted to ``orders``."""
+    items: list[dict[str, Any]] = []
+    packs: list[dict[str, Any]] = []
+    for ch in lv.children:
+        if ch.code == "I":
+            items.append(_item(ch))
+        elif ch.code in ("P", "T"):
+            packs.append(_build_pack(ch, orders))
+        elif ch.code == "O":  # order under a pack (S/T/P/O/I): keep the order, with its items
+            _emit_order(ch, orders)
+    return _pack(lv, items, packs)
+
+
+def _fill(lv: _Level, order_fields: dict[str, Any], orders: list[dict[str, Any]]) -> None:
+    """Put the items and packs under ``lv`` into ``order_fields`` (orders found below go to ``orders``)."""
+    for ch in lv.children:
+        if ch.code == "I":
+            order_fields["items"].append(_item(ch))
+        elif ch.code in ("P", "T"):
+            order_fields["packs"].append(_build_pack(ch, orders))
+        elif ch.code == "O":
+            _emit_order(ch, orders)
+        else:
+            _fill(ch, order_fields, orders)
+
+
+def _emit_order(lv: _Level, orders: list[dict[str, Any]]) -> None:
+    """An order (O) level with everything under it, appended to ``orders``."""
+    f = _order(lv)
+    _fill(lv, f, orders)
+    orders.append(f)
+
+
+def _walk(lv: _Level, orders: list[dict[str, Any]], loose: dict[str, Any]) -> None:
+    """Walk from a root level: orders to ``orders``; items and packs without an order to ``loose``."""
+    if lv.code == "O":
+        _emit_order(lv, orders)
+    elif lv.code == "I":
+        loose["items"].append(_item(lv))
+    elif lv.code in ("P", "T"):
+        loose["packs"].append(_build_pack(lv, orders))
+    else:
+        for ch in lv.children:
+            _walk(ch, orders, loose)
 
 
 _validate = ShipNotice.model_validate
