@@ -18,7 +18,6 @@ from parsers.x12.readers._common import (
     envelope,
     integer,
     opt,
-    product_ids,
     reference,
     tax,
     terms,
@@ -58,22 +57,29 @@ def read_850(ts: TransactionSet) -> tuple[PurchaseOrder, list[Issue]]:
                 if ctx != _LINE:
                     parties.append(party.kwargs())
                 party = None
-        if sid == "PO1":
+        if sid == "PO1":  # the hot segment: elements read inline (no helper calls)
             ctx = _LINE
             po1_count += 1
             n = len(seg)
-            qty = dec(seg[2].strip()) if n > 2 else None
-            if qty is not None:
-                qty_sum += qty
+            qty = None
+            if n > 2 and (v := seg[2].strip()):
+                qty = dec(v)
+                if qty is not None:
+                    qty_sum += qty
             line = {"line_number": (seg[1].strip() or None) if n > 1 else None, "quantity": qty,
                     "unit_of_measure": (seg[3].strip() or None) if n > 3 else None,
-                    "unit_price": dec(seg[4].strip()) if n > 4 else None,
-                    "price_basis": (seg[5].strip() or None) if n > 5 else None,
-                    "product_ids": product_ids(seg, 6) if n > 7 else [],
-                    "dates": [], "references": [], "allowances_charges": [], "taxes": []}
+                    "unit_price": dec(v) if n > 4 and (v := seg[4].strip()) else None,
+                    "price_basis": (seg[5].strip() or None) if n > 5 else None}
+            if n > 7:  # PO106..PO125: product ids by qualifier (empty lists are the models' defaults)
+                ids = []
+                for i in range(6, min(26, n - 1), 2):
+                    if (q := seg[i].strip()) and (v := seg[i + 1].strip()):
+                        ids.append({"qualifier": q, "value": v})
+                if ids:
+                    line["product_ids"] = ids
             lines.append(line)
         elif sid == "PID":
-            desc = opt(seg, 5)
+            desc = seg[5].strip() if len(seg) > 5 else ""
             if desc and line is not None:
                 old = line.get("description")
                 line["description"] = f"{old} {desc}" if old else desc
@@ -85,23 +91,23 @@ def read_850(ts: TransactionSet) -> tuple[PurchaseOrder, list[Issue]]:
         elif sid == "REF":
             r = reference(seg)
             if r is not None and party is None:
-                (line["references"] if line is not None else refs).append(r)
+                (line.setdefault("references", []) if line is not None else refs).append(r)
         elif sid == "DTM":
             d = date_ref(seg)
             if d is not None and party is None:
-                (line["dates"] if line is not None else dates).append(d)
+                (line.setdefault("dates", []) if line is not None else dates).append(d)
         elif sid == "SCH" and line is not None:
             q = el(seg, 5)
             if q:
-                line["dates"].append(date_ref(["DTM", q, el(seg, 6), el(seg, 7)]))
+                line.setdefault("dates", []).append(date_ref(["DTM", q, el(seg, 6), el(seg, 7)]))
         elif sid == "PO4" and line is not None:
             line.update(pack=dec(opt(seg, 1)), size=dec(opt(seg, 2)), size_unit=opt(seg, 3))
         elif sid == "SAC":
             ac = allowance_charge(seg)
             if ac is not None:
-                (line["allowances_charges"] if line is not None else sacs).append(ac)
+                (line.setdefault("allowances_charges", []) if line is not None else sacs).append(ac)
         elif sid == "TXI":
-            (line["taxes"] if line is not None else taxes).append(tax(seg))
+            (line.setdefault("taxes", []) if line is not None else taxes).append(tax(seg))
         elif sid == "CUR" and line is None:
             head["currency"] = opt(seg, 2)
         elif sid == "ITD":
