@@ -27,7 +27,6 @@ from parsers.x12.readers._common import (
     envelope,
     integer,
     opt,
-    product_ids,
     reference,
     time,
 )
@@ -100,15 +99,19 @@ def _dates(segments: list[Segment]) -> list[dict[str, Any]]:
 
 
 def _item(level: _Level) -> dict[str, Any]:
+    """An item (I) level as ShippedItem fields (LIN and SN1 read inline: they are the hot segments)."""
     segments = level.segments
-    ids: list[dict[str, str]] = []
-    f: dict[str, Any] = {"product_ids": ids}
+    f: dict[str, Any] = {}
     refs = False
     for seg in segments:
         sid = seg[0]
         if sid == "LIN":
-            f["line_number"] = (seg[1].strip() or None) if len(seg) > 1 else None
-            ids += product_ids(seg, 2, 15)
+            n = len(seg)
+            f["line_number"] = (seg[1].strip() or None) if n > 1 else None
+            ids = f.setdefault("product_ids", [])
+            for i in range(2, min(32, n - 1), 2):  # LIN02..LIN31: product ids by qualifier
+                if (q := seg[i].strip()) and (v := seg[i + 1].strip()):
+                    ids.append({"qualifier": q, "value": v})
         elif sid == "SN1":
             n = len(seg)
             if not f.get("line_number"):
@@ -125,26 +128,25 @@ def _item(level: _Level) -> dict[str, Any]:
                 f["description"] = f"{f['description']} {desc}" if f.get("description") else desc
         elif sid in _REF_OR_DTM:
             refs = True
-    if refs:
+    if refs:  # otherwise references and dates are left to the model's (empty) defaults
         f["references"] = _own_refs(segments)
         f["dates"] = _dates(segments)
-    else:
-        f["references"] = []
-        f["dates"] = []
     return f
 
 
 def _pack(level: _Level, items: list[dict[str, Any]], packs: list[dict[str, Any]]) -> dict[str, Any]:
-    marks: list[dict[str, Any]] = []
-    f: dict[str, Any] = {"hl_code": "T" if level.code == "T" else "P", "marks": marks, "items": items, "packs": packs}
+    """A pack (P) or tare (T) level as PackLevel fields."""
+    f: dict[str, Any] = {"hl_code": "T" if level.code == "T" else "P", "items": items, "packs": packs}
     for seg in level.segments:
         sid = seg[0]
         if sid == "MAN":
-            q, v = el(seg, 1), opt(seg, 2)
+            n = len(seg)
+            q = seg[1].strip() if n > 1 else ""
+            v = (seg[2].strip() or None) if n > 2 else None
             if q == "GM" and v and "sscc" not in f:
                 f["sscc"] = v
             elif q:
-                marks.append({"qualifier": q, "value": v})
+                f.setdefault("marks", []).append({"qualifier": q, "value": v})
         elif sid == "PO4":
             f.update(packaging_code=opt(seg, 4) or f.get("packaging_code"), weight=dec(opt(seg, 6)),
                      weight_unit=opt(seg, 7))
@@ -177,24 +179,25 @@ def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
     head: dict[str, Any] = {}
     header_segments: list[Segment] = []
     levels: list[_Level] = []
-    current: _Level | None = None
     ctt_pos = 0
     line_count: int | None = None
     special = _HEADER_IDS
+    keep = header_segments.append  # where the next non-HL segment goes: the current level, or the header
     for pos, seg in enumerate(ts.segments, 1):
         sid = seg[0]
         if sid == "HL":
-            current = _Level(seg, pos)
-            levels.append(current)
+            level = _Level(seg, pos)
+            levels.append(level)
+            keep = level.segments.append
         elif sid not in special:
-            (current.segments if current is not None else header_segments).append(seg)
+            keep(seg)
         elif sid == "BSN":
             head.update(purpose_code=opt(seg, 1), shipment_id=el(seg, 2), notice_date=date(opt(seg, 3)),
                         notice_time=time(opt(seg, 4)), structure_code=opt(seg, 5))
         elif sid == "CTT":
             ctt_pos = pos
             line_count = integer(opt(seg, 1))
-            current = None
+            keep = header_segments.append
 
     # ---- the tree, from ids
     by_id: dict[str, _Level] = {}
