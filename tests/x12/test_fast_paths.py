@@ -187,3 +187,32 @@ def test_hl_cycle_is_flagged_on_every_level_of_the_loop() -> None:
     loops = [i for i in result.issues if i.code == "x12.hl.structure" and "loops back" in i.message]
     assert sorted(i.position for i in loops if i.position is not None) == [4, 5, 6]  # HL 2, 3 and 4 (under 3)
     assert result.status == "rejected"
+
+
+def _shape(roots: list[object]) -> list[tuple[str, object]]:
+    return [(lv.hl_id, _shape(lv.children)) for lv in roots]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("hls", [
+    ["HL*1**S", "HL*2*1*O", "HL*3*2*P", "HL*4*3*I", "HL*5*3*I", "HL*6*2*P", "HL*7*6*I"],  # in order
+    ["HL*1**S", "HL*3*2*P", "HL*2*1*O", "HL*4*3*I"],  # a child before its parent
+    ["HL*1**S", "HL*2*1*O", "HL*2*1*P", "HL*3*2*I"],  # a repeated id
+    ["HL*1**S", "HL*2*9*O", "HL*3*2*I"],  # an unknown parent
+    ["HL*1*1*S", "HL*2*1*O"],  # its own parent
+])
+def test_hl_tree_in_order_fast_path_matches_the_general_tree(hls: list[str]) -> None:
+    from parsers.x12.readers import ship_notice as sn
+
+    data = _asn(hls)
+    (ts,) = [e for e in iter_x12(data) if isinstance(e, TransactionSet)]
+    levels = [sn._Level(seg, pos) for pos, seg in enumerate(ts.segments, 1) if seg[0] == "HL"]
+    fast = sn._tree_in_order(levels)
+    fast_shape = _shape(fast) if fast is not None else None  # (before _tree relinks the same levels)
+    issues: list[Issue] = []
+    general = sn._tree(levels, issues)
+    if fast is not None:
+        assert not issues
+        assert fast_shape == _shape(general)
+    else:
+        assert issues or hls[1] == "HL*3*2*P"  # out of order but well formed: no issue, same tree either way
+    assert read_transaction_set(ts).document is not None

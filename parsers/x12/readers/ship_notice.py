@@ -173,33 +173,29 @@ def _order(level: _Level | None) -> dict[str, Any]:
     return f
 
 
-def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
-    """Read an 856 into a ShipNotice, with the HL tree and CTT issues only the reader can see."""
-    issues: list[Issue] = []
-    head: dict[str, Any] = {}
-    header_segments: list[Segment] = []
-    levels: list[_Level] = []
-    ctt_pos = 0
-    line_count: int | None = None
-    special = _HEADER_IDS
-    keep = header_segments.append  # where the next non-HL segment goes: the current level, or the header
-    for pos, seg in enumerate(ts.segments, 1):
-        sid = seg[0]
-        if sid == "HL":
-            level = _Level(seg, pos)
-            levels.append(level)
-            keep = level.segments.append
-        elif sid not in special:
-            keep(seg)
-        elif sid == "BSN":
-            head.update(purpose_code=opt(seg, 1), shipment_id=el(seg, 2), notice_date=date(opt(seg, 3)),
-                        notice_time=time(opt(seg, 4)), structure_code=opt(seg, 5))
-        elif sid == "CTT":
-            ctt_pos = pos
-            line_count = integer(opt(seg, 1))
-            keep = header_segments.append
+def _tree_in_order(levels: list[_Level]) -> list[_Level] | None:
+    """The roots of the HL tree when every parent comes before its children (the usual case), else None."""
+    by_id: dict[str, _Level] = {}
+    roots: list[_Level] = []
+    for lv in levels:
+        hl_id, parent_id = lv.hl_id, lv.parent_id
+        if hl_id in by_id:
+            return None
+        if parent_id:
+            parent = by_id.get(parent_id)
+            if parent is None:
+                return None
+            parent.children.append(lv)
+        else:
+            roots.append(lv)
+        by_id[hl_id] = lv
+    return roots
 
-    # ---- the tree, from ids
+
+def _tree(levels: list[_Level], issues: list[Issue]) -> list[_Level]:
+    """The roots of the HL tree in any order; repeated ids, unknown parents and cycles go to ``issues``."""
+    for lv in levels:
+        lv.children.clear()  # (the in-order attempt may have linked some)
     by_id: dict[str, _Level] = {}
     for lv in levels:
         if lv.hl_id in by_id:
@@ -231,6 +227,39 @@ def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
         else:
             acyclic.add(lv.hl_id)
         (parent.children if parent is not None else roots).append(lv)
+    return roots
+
+
+def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
+    """Read an 856 into a ShipNotice, with the HL tree and CTT issues only the reader can see."""
+    issues: list[Issue] = []
+    head: dict[str, Any] = {}
+    header_segments: list[Segment] = []
+    levels: list[_Level] = []
+    ctt_pos = 0
+    line_count: int | None = None
+    special = _HEADER_IDS
+    keep = header_segments.append  # where the next non-HL segment goes: the current level, or the header
+    for pos, seg in enumerate(ts.segments, 1):
+        sid = seg[0]
+        if sid == "HL":
+            level = _Level(seg, pos)
+            levels.append(level)
+            keep = level.segments.append
+        elif sid not in special:
+            keep(seg)
+        elif sid == "BSN":
+            head.update(purpose_code=opt(seg, 1), shipment_id=el(seg, 2), notice_date=date(opt(seg, 3)),
+                        notice_time=time(opt(seg, 4)), structure_code=opt(seg, 5))
+        elif sid == "CTT":
+            ctt_pos = pos
+            line_count = integer(opt(seg, 1))
+            keep = header_segments.append
+
+    # ---- the tree, from ids
+    roots = _tree_in_order(levels)
+    if roots is None:  # a child before its parent, a repeated id, an unknown parent: the general way
+        roots = _tree(levels, issues)
 
     # ---- shipment level: header segments + every S level
     ship_segments = list(header_segments)

@@ -72,7 +72,7 @@ class _Seg:
     notes: tuple[_Note, ...]
     checks: _Checks  # segment length -> (segment, six-digit dates ok) -> True when nothing is wrong
 
-    def clean(self, seg: list[str], six: bool) -> bool:
+    def clean(self, seg: Sequence[str], six: bool) -> bool:
         """True when ``seg`` has no element problem (``explain_segment`` would find nothing)."""
         return self.checks[len(seg)](seg, six)
 
@@ -181,10 +181,10 @@ def _check_value(el: _El, v: str, six_ok: bool) -> tuple[str, str, bool] | None:
 # something, except for segments with a composite element present, which always take the full path
 # (tests hold both).
 
-FastCheck = Callable[[list[str], bool], bool]
+FastCheck = Callable[[Sequence[str], bool], bool]
 
 
-def _never_clean(seg: list[str], six: bool) -> bool:
+def _never_clean(seg: Sequence[str], six: bool) -> bool:
     """The check for segments with more elements than the spec has: never clean."""
     return False
 
@@ -319,7 +319,7 @@ class _SegmentCheck:
 def check_segment(seg: Sequence[str], spec: _Seg, position: int, component_sep: str, repetition_sep: str | None,
                   six_digit_dates: bool, out: list[Issue]) -> None:
     """Append the element issues of ``seg`` (and one code-8 SEGMENT issue when there are any) to ``out``."""
-    if not spec.clean(seg if type(seg) is list else list(seg), six_digit_dates):
+    if not spec.clean(seg, six_digit_dates):
         explain_segment(seg, spec, position, component_sep, repetition_sep, six_digit_dates, out)
 
 
@@ -620,7 +620,7 @@ def validate_segments(segments: Sequence[Sequence[str]], set_id: str, version: s
         sid = seg[0]
         note(sid)
         by_length = get(sid)  # only well-formed ids are in the tables
-        if by_length is not None and not by_length[len(seg)](seg if type(seg) is list else list(seg), six):
+        if by_length is not None and not by_length[len(seg)](seg, six):  # (the checks unpack any sequence)
             explain_segment(seg, specs[sid], position, component_sep, repetition_sep, six, out)
     if root is not None:
         out.extend(_structure_issues(root, set_id, strict, sids))
