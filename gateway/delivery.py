@@ -30,6 +30,7 @@ from gateway.config import GatewayConfig
 from gateway.store import Store
 from gateway.store.rows import OutboxRow
 from outbound.senders.base import FolderSender, OutboundMessage, Sender, SendError, SendResult
+from outbound.senders.durable import sync_batch
 from partners.directory import PartnerDirectory
 from partners.profile import FolderTransport, PartnerProfile, SftpTransport
 
@@ -66,6 +67,16 @@ def fsync_dir(folder: Path) -> None:
         os.close(dir_fd)
 
 
+def finish_staged(staged: list[tuple[Path, Path]]) -> None:
+    """Make staged temp files durable, rename them to their final names, make the renames durable."""
+    if not staged:
+        return
+    sync_batch([tmp for tmp, _ in staged], [])
+    for tmp, final in staged:
+        os.replace(tmp, final)
+    sync_batch([], {final.parent for _, final in staged})
+
+
 def sink_body(document_id: str, partner_id: str | None, kind: str, issues_json: str | None,
               canonical_json: str) -> bytes:
     """The JSON a sink receives for a document: ids, kind, validation issues and the canonical document."""
@@ -83,20 +94,25 @@ class SinkError(Exception):
 
 def deliver_to_sink(destination: dict[str, Any], row: OutboxRow, payload: bytes, *,
                     http: httpx.Client | None = None, secret: str | None = None,
-                    unsynced: set[Path] | None = None) -> str:
+                    staged: list[tuple[Path, Path]] | None = None) -> str:
     """Deliver one canonical document to a sink; returns where it went.
 
-    With ``unsynced``, a JSON folder is added to it instead of being fsynced: the caller syncs it.
+    With ``staged``, a JSON file is only written under its temp name and (temp, final) appended:
+    the caller makes the batch durable and renames it (``finish_staged``).
     """
     kind = destination.get("type")
     target = destination.get("target")
     if kind == "json_folder":
         name = f"{row.document_id or row.id}.json"
         folder = Path(str(target))
-        written = write_json_atomically(folder, name, payload, sync_dir=unsynced is None)
-        if unsynced is not None:
-            unsynced.add(folder)
-        return str(written)
+        if staged is None:
+            return str(write_json_atomically(folder, name, payload))
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{name}.tmp"
+        with tmp.open("wb") as fh:
+            fh.write(payload)
+        staged.append((tmp, folder / name))
+        return str(folder / name)
     if kind == "webhook":
         headers = {"Content-Type": "application/json", "Idempotency-Key": row.idempotency_key,
                    "X-Gateway-Document-Id": row.document_id or ""}
@@ -241,18 +257,19 @@ class DeliveryWorker:
     def _send_rows(self, rows: list[OutboxRow]) -> list[tuple[bool, str, bool]]:
         """Send one partner's messages; (ok, where-or-error, retryable) for each, in order.
 
-        Local files are fsynced one by one but their folders only once for the whole batch (before any
-        result is returned); transport messages go through the sender's ``send_many`` in one go.
+        JSON sink files are written under temp names and made durable and renamed together before any
+        result is returned (``finish_staged``); transport messages go through the sender's ``send_many``.
         """
         results: list[tuple[bool, str, bool]] = [(False, "not sent", True)] * len(rows)
-        unsynced: dict[Path, list[int]] = {}
+        staged: list[tuple[Path, Path]] = []
+        staged_rows: list[int] = []
         transport: list[tuple[int, OutboundMessage]] = []
         for i, row in enumerate(rows):
             if row.kind == "sink":
-                folders: set[Path] = set()
-                results[i] = self._send_sink(row, folders)
-                for folder in folders:
-                    unsynced.setdefault(folder, []).append(i)
+                before = len(staged)
+                results[i] = self._send_sink(row, staged)
+                if len(staged) > before:
+                    staged_rows.append(i)
                 continue
             try:
                 transport.append((i, self._message(row)))
@@ -271,16 +288,17 @@ class DeliveryWorker:
             for (i, _), outcome in zip(transport, sent, strict=True):
                 results[i] = ((True, outcome.destination, False) if isinstance(outcome, SendResult)
                               else (False, str(outcome), outcome.retryable))
-        for folder, written in unsynced.items():
-            try:
-                fsync_dir(folder)
-            except OSError as exc:
-                for i in written:
-                    results[i] = (False, f"syncing {folder} failed: {exc}", True)
+        try:
+            finish_staged(staged)
+        except OSError as exc:
+            for i in staged_rows:
+                results[i] = (False, f"writing the JSON sink files failed: {exc}", True)
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
         return results
 
-    def _send_sink(self, row: OutboxRow, unsynced: set[Path]) -> tuple[bool, str, bool]:
-        """Deliver one document to its sink (a JSON folder is left for the caller to fsync)."""
+    def _send_sink(self, row: OutboxRow, staged: list[tuple[Path, Path]]) -> tuple[bool, str, bool]:
+        """Deliver one document to its sink (a JSON file is staged for the caller to finish)."""
         partner = self.directory.get(row.partner_id)
         try:
             payload = self._payload(row)
@@ -290,7 +308,7 @@ class DeliveryWorker:
                 env = partner.sinks[destination["sink"]].secret_env
                 secret = os.environ.get(env) if env else None
             return True, deliver_to_sink(destination, row, payload, http=self.http, secret=secret,
-                                         unsynced=unsynced), False
+                                         staged=staged), False
         except SinkError as exc:
             return False, str(exc), exc.retryable
         except Exception as exc:  # a bug or the disk: retry, it may be transient
@@ -319,9 +337,10 @@ class DeliveryWorker:
                 return payload
         if row.kind == "sink" and row.document_id:
             fields = self.store.sink_fields(row.document_id)
-            if fields is not None and fields[4] is not None:
+            if fields is not None:
                 doc_id, partner_id, kind, issues_json, canonical_json = fields
-                return sink_body(doc_id, partner_id, kind, issues_json, canonical_json)
+                if canonical_json is not None:
+                    return sink_body(doc_id, partner_id, kind, issues_json, canonical_json)
         return b""
 
     def _record(self, row: OutboxRow, result: tuple[bool, str, bool]) -> None:

@@ -1,7 +1,9 @@
 """Content-addressed, immutable archive of every byte the gateway receives or sends.
 
 Rules:
-- A blob lives at ``root/<sha256[:2]>/<sha256[2:4]>/<sha256>`` and is never rewritten: storing the
+- A blob lives at ``root/<sha256[:2]>/<sha256>`` (256 folders, as git keeps objects: after the first
+  few hundred blobs no new folder is made, which costs as much as the blob itself) and is never
+  rewritten: storing the
   same bytes twice finds the existing file and leaves it alone.
 - A blob appears whole or not at all: it is written to a temp file in its final directory,
   fsynced, linked (or renamed) into place, and the directory is fsynced, so after ``put_*`` returns
@@ -17,10 +19,12 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from outbound.senders.durable import sync_batch
 
 CHUNK = 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -50,7 +54,7 @@ class Archive:
         """Where the blob with this SHA-256 lives (whether or not it exists yet)."""
         if not _SHA256.fullmatch(sha256):
             raise ArchiveError(f"not a SHA-256 hex digest: {sha256!r}")
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        return self.root / sha256[:2] / sha256
 
     def exists(self, sha256: str) -> bool:
         """True when the blob is in the archive."""
@@ -97,6 +101,56 @@ class Archive:
                 self._write(target, iter(lambda: fh.read(CHUNK), b""), sha256)
         return ArchivedBlob(sha256, size, target)
 
+    def put_many(self, sources: Sequence[Path | bytes]) -> list[ArchivedBlob | Exception]:
+        """Store several files (paths, streamed) or byte strings at once, with two filesystem syncs for the
+        whole batch instead of two fsyncs per blob: temp files are written, synced, linked into place,
+        and the links synced. Each source gets its blob, or the exception that kept it out."""
+        results: list[ArchivedBlob | Exception] = []
+        staged: list[tuple[int, Path, Path]] = []  # (index, temp, target)
+        waiting: dict[Path, list[int]] = {}  # target -> the results that depend on it being stored
+        new_dirs: set[Path] = set()
+        for source in sources:
+            try:
+                if isinstance(source, bytes):
+                    sha256, size = hashlib.sha256(source).hexdigest(), len(source)
+                else:
+                    sha256, size = _hash_file(source)
+                target = self.path(sha256)
+                blob = ArchivedBlob(sha256, size, target)
+                if target in waiting:  # the same bytes twice in one batch: stored once
+                    waiting[target].append(len(results))
+                    results.append(blob)
+                    continue
+                if target.is_file():
+                    results.append(blob)
+                    continue
+                new_dirs.update(_makedirs(target.parent, self.root))
+                tmp = _write_temp(target.parent, [source] if isinstance(source, bytes) else _chunks(source), sha256)
+                staged.append((len(results), tmp, target))
+                waiting[target] = [len(results)]
+                results.append(blob)
+            except FileNotFoundError as exc:
+                results.append(ArchiveError(f"cannot archive {source!r}: {exc}"))
+            except (OSError, ArchiveError) as exc:
+                results.append(exc)
+        if not staged:
+            return results
+        try:
+            sync_batch([tmp for _, tmp, _ in staged], [d.parent for d in new_dirs])
+            for _, tmp, target in staged:
+                os.chmod(tmp, 0o444)
+                _link_into_place(tmp, target)
+            sync_batch([], {target.parent for _, _, target in staged} | new_dirs)
+        except OSError as exc:
+            for _, _, target in staged:
+                for i in waiting[target]:
+                    results[i] = ArchiveError(f"archiving failed: {exc}")
+        finally:
+            for _, tmp, _ in staged:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+        return results
+
     def _write(self, target: Path, chunks: Iterable[bytes], sha256: str) -> None:
         """Write chunks to a temp file beside ``target``, check the hash, fsync, link into place."""
         directory = target.parent
@@ -139,6 +193,55 @@ def _hash_file(source: Path) -> tuple[str, int]:
     except FileNotFoundError:
         raise ArchiveError(f"cannot archive {source}: file not found") from None
     return digest.hexdigest(), size
+
+
+def _chunks(source: Path) -> Iterator[bytes]:
+    """The bytes of a file, in chunks."""
+    with open(source, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+
+
+def _makedirs(directory: Path, root: Path) -> list[Path]:
+    """Create ``directory`` (under ``root``) and its missing parents; returns the ones created (not synced)."""
+    missing: list[Path] = []
+    current = directory
+    while current != root and not current.is_dir():
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            path.mkdir()
+    return missing
+
+
+def _write_temp(directory: Path, chunks: Iterable[bytes], sha256: str) -> Path:
+    """Write chunks to a new temp file in ``directory`` (not synced) and check their hash; the temp path."""
+    fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    tmp = Path(tmp_name)
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise ArchiveError(f"source changed while being archived (expected {sha256})")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _link_into_place(tmp: Path, target: Path) -> None:
+    """Link a finished temp file to its blob name; an existing blob is never replaced."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        pass  # another writer stored the same bytes first
+    except OSError:
+        if not target.exists():  # filesystem without hard links
+            os.replace(tmp, target)
 
 
 def _makedirs_durably(directory: Path, root: Path) -> None:

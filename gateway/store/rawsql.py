@@ -36,7 +36,7 @@ class RawSql:
 
     def __init__(self, dialect: Dialect) -> None:
         self.postgresql = dialect.name == "postgresql"
-        processor = UtcDateTime().bind_processor(dialect)
+        processor = UtcDateTime().dialect_impl(dialect).bind_processor(dialect)
         assert processor is not None
         self._ts: Callable[[dt.datetime], Any] = processor
         self._texts: dict[str, str] = {}

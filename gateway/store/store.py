@@ -19,9 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
@@ -31,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from gateway.store.archive import Archive
+from gateway.store.archive import Archive, ArchivedBlob
 from gateway.store.engine import READ_ONLY, make_engine
 from gateway.store.ids import new_id
 from gateway.store.migrate import migrate_engine
@@ -165,6 +166,22 @@ def _insert(conn: Connection, table: Table) -> Any:
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
+_SQLITE_WRITERS: dict[str, threading.RLock] = {}
+_SQLITE_WRITERS_GUARD = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> AbstractContextManager[Any]:
+    """What a write transaction holds in this process: for SQLite one lock per database file, so the
+    gateway's own threads queue for the write lock here (woken the moment it is free) instead of in
+    SQLite's busy handler, which sleeps in steps of up to 100 ms; other processes still meet the busy
+    timeout. PostgreSQL locks rows, not the database: nothing to hold."""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    path = os.path.realpath(str(engine.url.database))
+    with _SQLITE_WRITERS_GUARD:
+        return _SQLITE_WRITERS.setdefault(path, threading.RLock())
+
+
 def _lease_free(table: Table, now: dt.datetime) -> ColumnElement[bool]:
     """Rows nobody holds a live lease on."""
     return or_(table.c.claimed_until.is_(None), table.c.claimed_until <= now)
@@ -179,6 +196,7 @@ class Store:
         self._clock = clock
         self._local = threading.local()
         self._raw = RawSql(engine.dialect)
+        self._writer_lock = _writer_lock(engine)
 
     @classmethod
     def open(cls, url: str, archive_root: Path, *, clock: Clock = utc_now, migrate: bool = True) -> Store:
@@ -226,7 +244,7 @@ class Store:
         if getattr(self._local, "conn", None) is not None:
             yield
             return
-        with self.engine.begin() as conn:
+        with self._writer_lock, self.engine.begin() as conn:
             self._local.conn = conn
             try:
                 yield
@@ -240,7 +258,7 @@ class Store:
         if shared is not None:
             yield shared
             return
-        with self.engine.begin() as conn:
+        with self._writer_lock, self.engine.begin() as conn:
             yield conn
 
     @contextmanager
@@ -330,16 +348,59 @@ class Store:
 
     def land(self, raw: RawDocument) -> LandingReceipt:
         """Archive the bytes, then commit the file row + its 'received' event; idempotent on transport id."""
-        transport_id = bounded(raw.transport_id, TRANSPORT_ID_MAX)
-        existing = self._landed(raw.transport, transport_id)
+        existing = self._landed(raw.transport, bounded(raw.transport_id, TRANSPORT_ID_MAX))
         if existing is not None:
             return existing
+        return self._record_landing(raw, self._archive_raw(raw))
+
+    def land_many(self, raws: Sequence[RawDocument]) -> list[LandingReceipt | Exception]:
+        """Land several documents: archive them together (two filesystem syncs for the batch, no ledger
+        lock held meanwhile), then commit all their rows in ONE transaction. Each gets its receipt, or
+        the error that kept it from landing (the others land regardless)."""
+        results: list[LandingReceipt | Exception | None] = [None] * len(raws)
+        todo: list[int] = []
+        for i, raw in enumerate(raws):
+            existing = self._landed(raw.transport, bounded(raw.transport_id, TRANSPORT_ID_MAX))
+            if existing is not None:
+                results[i] = existing
+            else:
+                todo.append(i)
+        blobs: dict[int, ArchivedBlob] = {}
+        sources: list[Path | bytes] = []
+        for i in todo:
+            raw = raws[i]
+            if raw.body is not None:
+                sources.append(raw.body)
+            elif raw.body_path is not None:
+                sources.append(raw.body_path)
+            else:
+                sources.append(b"")
+                results[i] = StoreError(f"cannot land {raw.transport}:{raw.transport_id}: it has neither body "
+                                        "nor body_path")
+        for i, archived in zip(todo, self.archive.put_many(sources) if todo else [], strict=True):
+            if results[i] is not None:
+                continue
+            if isinstance(archived, Exception):
+                results[i] = archived
+            else:
+                blobs[i] = archived
+        if blobs:
+            with self.transaction():
+                for i, blob in blobs.items():
+                    results[i] = self._record_landing(raws[i], blob)
+        return [r if r is not None else StoreError("not landed") for r in results]
+
+    def _archive_raw(self, raw: RawDocument) -> ArchivedBlob:
+        """Put a RawDocument's bytes into the archive (durable when this returns)."""
         if raw.body is not None:
-            blob = self.archive.put_bytes(raw.body)
-        elif raw.body_path is not None:
-            blob = self.archive.put_file(raw.body_path)
-        else:
-            raise StoreError(f"cannot land {raw.transport}:{raw.transport_id}: it has neither body nor body_path")
+            return self.archive.put_bytes(raw.body)
+        if raw.body_path is not None:
+            return self.archive.put_file(raw.body_path)
+        raise StoreError(f"cannot land {raw.transport}:{raw.transport_id}: it has neither body nor body_path")
+
+    def _record_landing(self, raw: RawDocument, blob: ArchivedBlob) -> LandingReceipt:
+        """Commit the file row of an archived RawDocument (idempotent on its transport id)."""
+        transport_id = bounded(raw.transport_id, TRANSPORT_ID_MAX)
         metadata = dict(raw.metadata)
         if transport_id != raw.transport_id:
             metadata.setdefault("transport_id", raw.transport_id)

@@ -20,6 +20,7 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,23 +161,48 @@ class FolderWatcher:
         self.landed += 1
         return True
 
-    def _land(self, path: Path, st: os.stat_result) -> bool:
-        """Land one complete file (archive + ledger row); False if it is gone or refused."""
+    def _raw(self, path: Path, st: os.stat_result) -> RawDocument | None:
+        """The RawDocument for a complete file; None (and an alert) when it is over the size limit."""
         if st.st_size > self.max_file_bytes:
             self._alert("folder.oversized", f"file {path.name} is {st.st_size} bytes, over the limit of "
                         f"{self.max_file_bytes}; it was left in {self.folder}", path)
             self._seen.pop(path.name, None)
-            return False
+            return None
         received = dt.datetime.fromtimestamp(st.st_mtime_ns / 1e9, tz=dt.UTC)
-        raw = RawDocument(transport="folder", transport_id=f"{path}:{st.st_size}:{st.st_mtime_ns}",
-                          filename=path.name, received_at=received, body_path=path,
-                          partner_hint=self.partner_id, metadata={"folder": str(self.folder)})
+        return RawDocument(transport="folder", transport_id=f"{path}:{st.st_size}:{st.st_mtime_ns}",
+                           filename=path.name, received_at=received, body_path=path,
+                           partner_hint=self.partner_id, metadata={"folder": str(self.folder)})
+
+    def _land(self, path: Path, st: os.stat_result) -> bool:
+        """Land one complete file (archive + ledger row); False if it is gone or refused."""
+        raw = self._raw(path, st)
+        if raw is None:
+            return False
         try:
             self.lander.land(raw)
         except FileNotFoundError:
             self._seen.pop(path.name, None)
             return False
         return True
+
+    def _land_many(self, land_many: Callable[[list[RawDocument]], list[Any]],
+                   chunk: list[tuple[Path, os.stat_result]]) -> list[Path]:
+        """Land a batch of complete files with one call; the paths that landed (the others stay for later)."""
+        wanted: list[tuple[Path, RawDocument]] = []
+        for path, st in chunk:
+            raw = self._raw(path, st)
+            if raw is not None:
+                wanted.append((path, raw))
+        landed: list[Path] = []
+        for (path, _), result in zip(wanted, land_many([raw for _, raw in wanted]), strict=True):
+            if isinstance(result, Exception):
+                if path.exists():
+                    log.warning("landing %s failed (tried again on the next scan): %s", path, result)
+                else:  # gone before it was archived: nothing to land
+                    self._seen.pop(path.name, None)
+                continue
+            landed.append(path)
+        return landed
 
     def _release(self, path: Path) -> None:
         """Move a landed file to the done folder (or delete it)."""
@@ -209,13 +235,11 @@ class FolderWatcher:
         """Land every complete file now (``batch`` per commit when the lander can batch); returns how many."""
         ready = self.ready_files()
         count = 0
-        transaction = getattr(self.lander, "transaction", None)
+        land_many = getattr(self.lander, "land_many", None)
         for start in range(0, len(ready), batch):
             chunk = ready[start : start + batch]
-            landed: list[Path] = []
-            if transaction is not None:
-                with transaction():  # the rows commit together; files move only after the commit
-                    landed = [path for path, st in chunk if self._land(path, st)]
+            if land_many is not None:  # archived together, one commit; files move only after it
+                landed = self._land_many(land_many, chunk)
             else:
                 landed = [path for path, st in chunk if self._land(path, st)]
             for path in landed:

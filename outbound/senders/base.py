@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from outbound.senders.durable import sync_batch
+
 MAX_NAME_BYTES = 255
 
 
@@ -118,7 +120,7 @@ class MemorySender(Sender):
 
 
 class FolderSender(Sender):
-    """Writes messages into a local folder: temp file + fsync + rename, so readers see whole files."""
+    """Writes messages into a local folder: temp file + sync + rename, so readers see whole files."""
 
     def __init__(self, folder: Path, temp_suffix: str = ".part") -> None:
         self.folder = Path(folder)
@@ -126,43 +128,46 @@ class FolderSender(Sender):
 
     def send(self, message: OutboundMessage) -> SendResult:
         """Write atomically; the same bytes already under the name count as sent."""
-        result = self._write(message)
-        if not result.already_sent:
-            self._sync_folder()
-        return result
+        return _raise_or_return(self.send_many([message])[0])
 
     def send_many(self, messages: Sequence[OutboundMessage]) -> list[SendResult | SendError]:
-        """Write each message (file fsync + rename), then fsync the folder once for all of them.
+        """Write every message under its temp name, make them durable together, rename them into place
+        and make the renames durable (``durable.sync_batch``: one syncfs, not two fsyncs per file).
 
-        A result is returned only after that folder fsync, so every reported send survives power loss;
-        if the fsync fails, every message written here is reported as a retryable failure.
+        A result is returned only after the final sync, so every reported send survives power loss,
+        and no final name ever holds a partial file; if a sync fails, every message written here is
+        reported as a retryable failure.
         """
         results: list[SendResult | SendError] = []
+        written: list[tuple[int, Path, Path]] = []  # (index, temp, final)
         for message in messages:
             try:
-                results.append(self._write(message))
+                outcome = self._write_temp(message)
             except SendError as exc:
                 results.append(exc)
-        if any(isinstance(r, SendResult) and not r.already_sent for r in results):
-            try:
-                self._sync_folder()
-            except SendError as exc:
-                results = [exc if isinstance(r, SendResult) and not r.already_sent else r for r in results]
+                continue
+            if isinstance(outcome, SendResult):
+                results.append(outcome)
+            else:
+                written.append((len(results), *outcome))
+                results.append(SendResult(str(outcome[1]), len(message.payload)))
+        if not written:
+            return results
+        try:
+            sync_batch([tmp for _, tmp, _ in written], [])
+            for _, tmp, final in written:
+                os.replace(tmp, final)
+            sync_batch([], [self.folder])
+        except OSError as exc:
+            error = SendError(f"writing into {self.folder} failed: {exc}", retryable=True)
+            for i, tmp, _ in written:
+                results[i] = error
+                tmp.unlink(missing_ok=True)
         return results
 
-    def _sync_folder(self) -> None:
-        """fsync the folder, so renamed-in files survive power loss."""
-        try:
-            dir_fd = os.open(self.folder, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-        except OSError as exc:
-            raise SendError(f"syncing {self.folder} failed: {exc}", retryable=True) from exc
-
-    def _write(self, message: OutboundMessage) -> SendResult:
-        """Write one message under a temp name, fsync it and rename it into place (the folder not yet synced)."""
+    def _write_temp(self, message: OutboundMessage) -> tuple[Path, Path] | SendResult:
+        """Write one message under its fixed temp name (not yet synced): (temp, final), or the SendResult
+        of an earlier send when the same bytes are already under the final name."""
         check_filename(message.filename)
         final = self.folder / message.filename
         try:
@@ -172,8 +177,8 @@ class FolderSender(Sender):
                 raise SendError(f"{final} already exists with different content; not overwriting",
                                 retryable=False, kind="send.name_taken")
             # A fixed temp name: a retry after a crash overwrites the leftover instead of leaving another one.
-            tmp_name = str(self.folder / f".{message.filename}{self.temp_suffix}")
-            fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            tmp = self.folder / f".{message.filename}{self.temp_suffix}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         except FileNotFoundError as exc:
             raise SendError(f"outbound folder {self.folder} does not exist", retryable=False,
                             kind="send.no_destination") from exc
@@ -182,15 +187,17 @@ class FolderSender(Sender):
                             kind="send.permission_denied") from exc
         except OSError as exc:
             raise SendError(f"cannot write into {self.folder}: {exc}", retryable=True) from exc
-        tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(message.payload)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, final)
         except OSError as exc:
-            raise SendError(f"writing {final} failed: {exc}", retryable=True) from exc
-        finally:
             tmp.unlink(missing_ok=True)
-        return SendResult(str(final), len(message.payload))
+            raise SendError(f"writing {tmp} failed: {exc}", retryable=True) from exc
+        return tmp, final
+
+
+def _raise_or_return(outcome: SendResult | SendError) -> SendResult:
+    """The SendResult, or raise the SendError."""
+    if isinstance(outcome, SendError):
+        raise outcome
+    return outcome

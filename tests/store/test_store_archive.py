@@ -19,7 +19,7 @@ def test_put_bytes_stores_under_hash_path(tmp_path: Path) -> None:
     digest = hashlib.sha256(data).hexdigest()
     assert blob.sha256 == digest
     assert blob.size == len(data)
-    assert blob.path == tmp_path / "a" / digest[:2] / digest[2:4] / digest
+    assert blob.path == tmp_path / "a" / digest[:2] / digest
     assert archive.read(digest) == data
     with archive.open(digest) as fh:
         assert fh.read() == data
