@@ -81,7 +81,12 @@ def _feed(layout: GatewayLayout, batch: Batch, names: list[str], stop: threading
             return
         for name in names[start:start + 25]:
             drop(layout.inbox(), name, batch.files[name])
-        time.sleep(0.3)
+        time.sleep(0.05)
+
+
+def _inbox_waiting(layout: GatewayLayout) -> bool:
+    """True while files sit in the inbox, not landed yet."""
+    return any(not n.startswith(".") for n in os.listdir(layout.inbox()))
 
 
 def _assert_exactly_once(store: Store, layout: GatewayLayout, batch: Batch) -> None:
@@ -128,10 +133,14 @@ def test_kill_minus_9_at_random_moments_then_restart_processes_everything_exactl
     print(f"crash test seed {seed} (CRASH_SEED={seed} repeats it)")
     batch = make_batch(FILES)
     names = sorted(batch.files)
-    for name in names[: FILES // 2]:  # half is waiting before the first start ...
+    for name in names[: FILES // 4]:  # a quarter is waiting before the first start ...
         drop(layout.inbox(), name, batch.files[name])
+    # ... the rest arrives in one burst per (re)start, so every run has work in flight to be killed in
+    rest = names[FILES // 4:]
+    step = -(-len(rest) // (KILLS + 2))
+    bursts = [rest[i:i + step] for i in range(0, len(rest), step)]
     stop_feed = threading.Event()
-    feeder = threading.Thread(target=_feed, args=(layout, batch, names[FILES // 2:], stop_feed), daemon=True)
+    feeders: list[threading.Thread] = []
     daemon = daemons(layout, "crashy")
     started = time.monotonic()
     with open_store(layout) as store:
@@ -140,20 +149,25 @@ def test_kill_minus_9_at_random_moments_then_restart_processes_everything_exactl
             while kills < KILLS:
                 before = _progress(store)
                 daemon.start()
-                if not feeder.is_alive() and daemon.starts == 1:
-                    feeder.start()  # ... the other half arrives while the gateway runs, crashes and restarts
+                if bursts:
+                    feeders.append(threading.Thread(target=_feed, args=(layout, batch, bursts.pop(0), stop_feed),
+                                                    daemon=True))
+                    feeders[-1].start()
                 wait_for(lambda before=before: _progress(store) != before or not daemon.running(), 30,
                          "the daemon to make progress")
                 assert daemon.running(), daemon.output()[-3000:]
-                time.sleep(rng.uniform(0.0, 1.5))  # somewhere in landing, parsing, acking or delivering
-                busy = _busy(store)
+                time.sleep(rng.uniform(0.0, 0.6))  # somewhere in landing, parsing, acking or delivering
+                busy = _busy(store) or _inbox_waiting(layout)
                 daemon.kill()
                 progress = _progress(store)
                 print(f"kill {daemon.starts} at {time.monotonic() - started:.1f}s: files landed/done, sent {progress}")
                 assert daemon.starts < 3 * KILLS, "the gateway finished before it could be killed mid-work"
                 kills += busy  # files or messages were in flight: a real crash, not a stop while idle
             daemon.start()
-            feeder.join(timeout=60)
+            for feeder in feeders:
+                feeder.join(timeout=60)
+            for name in [n for burst in bursts for n in burst]:  # bursts not needed for the kills arrive now
+                drop(layout.inbox(), name, batch.files[name])
             wait_for(lambda: _finished(store, layout, batch), 150, "every file to be processed and sent")
             assert daemon.terminate() == 0, daemon.output()[-3000:]
         finally:
