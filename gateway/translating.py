@@ -1,7 +1,8 @@
 """`gateway translate`: files in, one JSON line per document out; large X12 files in parallel.
 
 A large X12 file is cut at interchange boundaries (an ``IEA`` trailer right before an ``ISA``)
-into byte ranges of 1 to 2 MB (several per worker, so the workers finish together); worker
+into byte ranges of 256 KB to 2 MB, smaller toward the end of the file (several per worker, so
+the workers finish together); worker
 processes translate the ranges (streamed from the file, like any X12 input), each writing its
 JSON lines to a temporary file, and the parent copies the files to the output in file order.
 Each range holds whole interchanges, so every envelope check still sees everything it needs. At
@@ -35,8 +36,8 @@ if TYPE_CHECKING:
 _IEA_TAIL = re.compile(rb"IEA[^A-Za-z0-9\s]\s*\d+\s*[^A-Za-z0-9\s]\s*\d+\s*\S{1,3}\s*\Z")
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 RANGE_BYTES = 2 * 1024 * 1024  # the largest range size aimed at (a range always ends after an IEA)
-MIN_RANGE_BYTES = 1024 * 1024
-RANGES_PER_JOB = 4  # smaller ranges for smaller files, so that no worker is left with the long tail
+MIN_RANGE_BYTES = 256 * 1024
+RANGES_PER_JOB = 4  # smaller ranges for smaller files and toward the end, so that no worker is left with a long tail
 COPY_CHUNK = 1 << 20
 # Allocations between young collections while translating: each one walks the tokenizer's batch of up
 # to a MB of segments, so at 100k (rather than 10k) translation takes ~4% less CPU, same peak memory.
@@ -63,14 +64,22 @@ class TranslateSummary:
         return self.by_status.get("rejected", 0)
 
 
-def interchange_ranges(path: Path, target: int = RANGE_BYTES) -> list[tuple[int, int]]:
-    """Byte ranges of ``path`` that each hold whole interchanges, about ``target`` bytes each."""
+def interchange_ranges(path: Path, target: int = RANGE_BYTES, *, jobs: int = 0) -> list[tuple[int, int]]:
+    """Byte ranges of ``path`` that each hold whole interchanges, about ``target`` bytes each.
+
+    With ``jobs``, ranges shrink toward the end of the file (what is left / (jobs * RANGES_PER_JOB), at
+    least MIN_RANGE_BYTES), so that the workers run out of work together.
+    """
     size = path.stat().st_size
     ranges: list[tuple[int, int]] = []
     start = 0
+    extend = 0  # added while no interchange boundary is found past the aimed size
     with path.open("rb") as fh:
         while start < size:
-            probe = start + target
+            want = target
+            if jobs > 0:
+                want = max(MIN_RANGE_BYTES, min(target, (size - start) // (jobs * RANGES_PER_JOB)))
+            probe = start + want + extend
             if probe >= size:
                 ranges.append((start, size))
                 break
@@ -94,10 +103,11 @@ def interchange_ranges(path: Path, target: int = RANGE_BYTES) -> list[tuple[int,
                     ranges.append((start, size))
                     break
                 # no boundary within a MB: extend this range and look again further on
-                target += 1 << 20
+                extend += 1 << 20
                 continue
             ranges.append((start, cut))
             start = cut
+            extend = 0
     return ranges
 
 
@@ -248,7 +258,7 @@ def translate_path(path: Path, out: TextIO, *, rules: EnvelopeRules | None = Non
         head = fh.read(4096)
     size = path.stat().st_size
     if jobs > 1 and size >= PARALLEL_MIN_BYTES and sniff_format(head, csv_mapping=csv_mapping) == "x12":
-        ranges = interchange_ranges(path, range_target(size, jobs))
+        ranges = interchange_ranges(path, range_target(size, jobs), jobs=jobs)
         if len(ranges) > 1:
             with batch_gc():
                 return _translate_parallel(path, ranges, out, rules, jobs)
