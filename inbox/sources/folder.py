@@ -94,7 +94,11 @@ class FolderWatcher:
             observer: Any = InotifyObserver(generate_full_events=True)
         except (ImportError, OSError, TypeError):
             observer = Observer()
-        observer.schedule(_Handler(), str(self.folder), recursive=False)
+        # Only the events that can complete a file: close-after-write and moves (renames into the folder).
+        # Creations, modifications and deletions (ours, after landing) would only wake the loop for nothing;
+        # files written without either event are found by the periodic scan once their size is stable.
+        observer.schedule(_Handler(), str(self.folder), recursive=False,
+                          event_filter=[FileClosedEvent, FileMovedEvent])
         observer.daemon = True
         observer.start()
         self._observer = observer
