@@ -2,9 +2,9 @@
 
 A large X12 file is cut at interchange boundaries (an ``IEA`` trailer right before an ``ISA``)
 into byte ranges of 256 KB to 2 MB, smaller toward the end of the file (several per worker, so
-the workers finish together); worker
-processes translate the ranges (streamed from the file, like any X12 input), each writing its
-JSON lines to a temporary file, and the parent copies the files to the output in file order.
+the workers finish together); worker processes translate the ranges (streamed from the file,
+like any X12 input), each writing its JSON lines to a temporary file, and the parent copies the
+files to the output in file order.
 Each range holds whole interchanges, so every envelope check still sees everything it needs. At
 most two ranges per worker are in flight, so memory stays flat in every process whatever the
 file size. A file with a single interchange is translated in one process, streaming.
