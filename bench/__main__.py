@@ -78,6 +78,19 @@ def ensure_file(kind: str, mb: int) -> Path:
     return path
 
 
+def ensure_tiny() -> Path:
+    """A file with one small interchange (one 850): what start-up costs."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / "850_tiny.x12"
+    if not path.exists():
+        from bench.generate import GS, ISA
+
+        body = "ST*850*0001~\nBEG*00*SA*PO1**20261127~\nPO1*1*2*EA*9.99**UP*012345678905~\nCTT*1*2~\nSE*5*0001~\n"
+        path.write_text(ISA.format(icn=1) + GS.format(fid="PO", gcn=1) + body + "GE*1*1~\nIEA*1*000000001~\n",
+                        encoding="ascii")
+    return path
+
+
 def count_segments(path: Path) -> int:
     """Segments in a generated file ('~' terminated)."""
     n = 0
@@ -96,6 +109,8 @@ def bench_translate(sizes: list[int]) -> None:
     print(f"{'file':<14}{'tool':<36}{'seconds':>9}{'MB/s':>8}{'segments/s':>12}{'peak RSS MB':>12}"
           f"{'CPU s':>8}{'MB/CPU-s':>9}{'vs pyx12':>9}")
     gateway = str(Path(PY).parent / "gateway")
+    startup = min(run_measured([gateway, "translate", str(ensure_tiny())])[0] for _ in range(5))
+    print(f"# start-up of gateway translate (a one-set file, best of 5): {startup:.3f} s")
     for mb in sizes:
         for kind in ("850", "856"):
             path = ensure_file(kind, mb)
