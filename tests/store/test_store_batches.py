@@ -126,3 +126,33 @@ def test_rawsql_converts_named_parameters_for_psycopg_only() -> None:
     aware = RawSql(postgresql.psycopg.dialect()).ts(T0)
     assert naive == "2024-03-01 11:59:00.000000"
     assert aware == T0
+
+
+def test_sqlite_writers_in_one_process_share_one_lock_per_database(tmp_path: Path) -> None:
+    import threading
+
+    from gateway.store.store import _writer_lock
+
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    with Store.open(url, tmp_path / "a") as one, Store.open(url, tmp_path / "a") as two:
+        assert one._writer_lock is two._writer_lock  # both stores queue on the same lock
+        with Store.open(f"sqlite:///{tmp_path / 'other.db'}", tmp_path / "b") as other:
+            assert other._writer_lock is not one._writer_lock
+        errors: list[BaseException] = []
+
+        def land(store: Store, prefix: str) -> None:
+            try:
+                for i in range(50):
+                    name = f"{prefix}{i}.edi"
+                    store.land(RawDocument("folder", f"{prefix}:{i}", name, T0, body=name.encode()))
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=land, args=(s, p)) for s, p in ((one, "x"), (two, "y"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert len(one.find_files(limit=1000)) == 100
+    assert _writer_lock(one.engine) is one._writer_lock
