@@ -216,3 +216,27 @@ def test_hl_tree_in_order_fast_path_matches_the_general_tree(hls: list[str]) -> 
     else:
         assert issues or hls[1] == "HL*3*2*P"  # out of order but well formed: no issue, same tree either way
     assert read_transaction_set(ts).document is not None
+
+
+def _read_all(paths: list[Path]) -> list[tuple[str, str | None, list[str]]]:
+    from parsers.translate import translate
+
+    return [(t.kind, t.document.model_dump_json() if t.document is not None else None, [i.code for i in t.issues])
+            for path in paths for t in translate(path.read_bytes(), name=path.name)]
+
+
+def test_readers_build_only_model_fields(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reader dicts are validated without the unknown-key check; with it, every file must read the same."""
+    from bench.generate import generate
+    from parsers.x12.readers import _common
+
+    generate(tmp_path / "850.x12", "850", 60_000)
+    generate(tmp_path / "856.x12", "856", 60_000)
+    paths = sorted(tmp_path.glob("*.x12")) + sorted((Path(__file__).parents[1] / "fixtures" / "x12").glob("*"))
+    if CORPUS.is_dir():
+        paths += sorted(p for sub in ("x12", "broken") for p in (CORPUS / sub).glob("*") if p.is_file())
+    lenient = _read_all(paths)
+    monkeypatch.setattr(_common, "READER_EXTRA", "forbid")
+    strict = _read_all(paths)
+    assert not any("x12.reader.failed" in codes for _, _, codes in strict)
+    assert strict == lenient

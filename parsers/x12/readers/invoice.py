@@ -22,6 +22,7 @@ from parsers.x12.readers._common import (
     reference,
     tax,
     terms,
+    validated,
 )
 from parsers.x12.readers.totals import check_totals
 from parsers.x12.stream import TransactionSet
@@ -133,6 +134,6 @@ def read_810(ts: TransactionSet) -> tuple[Invoice, list[Issue]]:
     head.setdefault("invoice_number", "")
     head.update(references=refs, dates=dates, terms=pay, parties=parties, allowances_charges=sacs, taxes=taxes,
                 notes=notes, lines=lines, source=envelope(ts))
-    doc = Invoice.model_validate(head)
+    doc = validated(Invoice, head)
     issues = check_totals(head.get("line_count"), hash_total, it1_count, qty_sum, ctt_pos, "IT1")
     return doc, issues

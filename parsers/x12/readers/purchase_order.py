@@ -21,6 +21,7 @@ from parsers.x12.readers._common import (
     reference,
     tax,
     terms,
+    validated,
 )
 from parsers.x12.readers.totals import check_totals
 from parsers.x12.stream import TransactionSet
@@ -139,9 +140,7 @@ def read_850(ts: TransactionSet) -> tuple[PurchaseOrder, list[Issue]]:
     head.setdefault("po_number", "")
     head.update(references=refs, dates=dates, terms=pay, parties=parties, allowances_charges=sacs, taxes=taxes,
                 notes=notes, lines=lines, source=envelope(ts))
-    doc = _validate(head)
+    doc = validated(PurchaseOrder, head)
     issues = check_totals(head.get("line_count"), head.get("hash_total"), po1_count, qty_sum, ctt_pos, "PO1")
     return doc, issues
 
-
-_validate = PurchaseOrder.model_validate

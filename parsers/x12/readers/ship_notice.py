@@ -29,6 +29,7 @@ from parsers.x12.readers._common import (
     opt,
     reference,
     time,
+    validated,
 )
 from parsers.x12.readers.totals import check_totals
 from parsers.x12.stream import TransactionSet
@@ -297,7 +298,7 @@ def read_856(ts: TransactionSet) -> tuple[ShipNotice, list[Issue]]:
     head.setdefault("shipment_id", "")
     head.update(parties=_parties(ship_segments), references=refs, dates=_dates(ship_segments), carrier=carrier,
                 tracking_numbers=tracking, orders=orders, line_count=line_count, source=envelope(ts))
-    doc = _validate(head)
+    doc = validated(ShipNotice, head)
     item_count = sum(1 for lv in levels if lv.code == "I")
     issues += check_totals(line_count, None, len(levels), Decimal(0), ctt_pos, "HL", also_accept=item_count)
     return doc, issues
@@ -353,5 +354,3 @@ def _walk(lv: _Level, orders: list[dict[str, Any]], loose: dict[str, Any]) -> No
         for ch in lv.children:
             _walk(ch, orders, loose)
 
-
-_validate = ShipNotice.model_validate
