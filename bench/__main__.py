@@ -106,11 +106,11 @@ def bench_translate(sizes: list[int]) -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"# load average before the runs: {load:.2f} on {os.cpu_count()} CPU(s); 'CPU s' is user+system time "
           "of all processes of the run; 'MB/CPU-s' is throughput per CPU second")
-    print(f"{'file':<14}{'tool':<36}{'seconds':>9}{'MB/s':>8}{'segments/s':>12}{'peak RSS MB':>12}"
-          f"{'CPU s':>8}{'MB/CPU-s':>9}{'vs pyx12':>9}")
     gateway = str(Path(PY).parent / "gateway")
     startup = min(run_measured([gateway, "translate", str(ensure_tiny())])[0] for _ in range(5))
     print(f"# start-up of gateway translate (a one-set file, best of 5): {startup:.3f} s")
+    print(f"{'file':<14}{'tool':<36}{'seconds':>9}{'MB/s':>8}{'segments/s':>12}{'peak RSS MB':>12}"
+          f"{'CPU s':>8}{'MB/CPU-s':>9}{'vs pyx12':>9}")
     for mb in sizes:
         for kind in ("850", "856"):
             path = ensure_file(kind, mb)
