@@ -78,6 +78,16 @@ def ensure_file(kind: str, mb: int) -> Path:
     return path
 
 
+def byte_compile() -> None:
+    """Byte-compile the project's modules, as an installed package has them (PYTHONDONTWRITEBYTECODE may be set)."""
+    import compileall
+
+    for package in ("gateway", "parsers", "partners", "outbound", "inbox"):
+        compileall.compile_dir(ROOT / package, quiet=1)
+    print("# the project's modules are byte-compiled first (an editable install run with PYTHONDONTWRITEBYTECODE=1 "
+          "would compile them from source at every start: ~30 ms)")
+
+
 def ensure_tiny() -> Path:
     """A file with one small interchange (one 850): what start-up costs."""
     OUT.mkdir(parents=True, exist_ok=True)
@@ -107,6 +117,7 @@ def bench_translate(sizes: list[int]) -> None:
     print(f"# load average before the runs: {load:.2f} on {os.cpu_count()} CPU(s); 'CPU s' is user+system time "
           "of all processes of the run; 'MB/CPU-s' is throughput per CPU second")
     gateway = str(Path(PY).parent / "gateway")
+    byte_compile()
     startup = min(run_measured([gateway, "translate", str(ensure_tiny())])[0] for _ in range(5))
     print(f"# start-up of gateway translate (a one-set file, best of 5): {startup:.3f} s")
     print(f"{'file':<14}{'tool':<36}{'seconds':>9}{'MB/s':>8}{'segments/s':>12}{'peak RSS MB':>12}"
