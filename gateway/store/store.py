@@ -27,6 +27,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: threads still queue on the thread lock
+    fcntl = None  # type: ignore[assignment]
 from sqlalchemy import Engine, Table, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -166,20 +170,54 @@ def _insert(conn: Connection, table: Table) -> Any:
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
-_SQLITE_WRITERS: dict[str, threading.RLock] = {}
+class _SqliteWriterLock:
+    """The writer lock of one SQLite database for this process: a thread lock, and while it is held an
+    ``flock`` on ``<database>-writer.lock`` shared with every other process using the database.
+
+    Writers (the gateway's threads, its pipeline process, a `gateway ingest`) queue here and are woken
+    the moment the lock is free, instead of in SQLite's busy handler, which sleeps in steps of up to
+    100 ms. Re-entrant; the file lock is released by the kernel if the process dies.
+    """
+
+    def __init__(self, database: str) -> None:
+        self._thread_lock = threading.RLock()
+        self._path = f"{database}-writer.lock"
+        self._fd: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        try:
+            if self._depth == 0 and fcntl is not None:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._fd is not None and fcntl is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+
+_SQLITE_WRITERS: dict[str, _SqliteWriterLock] = {}
 _SQLITE_WRITERS_GUARD = threading.Lock()
 
 
 def _writer_lock(engine: Engine) -> AbstractContextManager[Any]:
-    """What a write transaction holds in this process: for SQLite one lock per database file, so the
-    gateway's own threads queue for the write lock here (woken the moment it is free) instead of in
-    SQLite's busy handler, which sleeps in steps of up to 100 ms; other processes still meet the busy
-    timeout. PostgreSQL locks rows, not the database: nothing to hold."""
+    """What a write transaction holds: for SQLite the database's ``_SqliteWriterLock`` (one per file
+    in a process); PostgreSQL locks rows, not the database: nothing to hold."""
     if engine.dialect.name != "sqlite":
         return nullcontext()
     path = os.path.realpath(str(engine.url.database))
     with _SQLITE_WRITERS_GUARD:
-        return _SQLITE_WRITERS.setdefault(path, threading.RLock())
+        return _SQLITE_WRITERS.setdefault(path, _SqliteWriterLock(path))
 
 
 def _lease_free(table: Table, now: dt.datetime) -> ColumnElement[bool]:
