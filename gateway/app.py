@@ -122,8 +122,13 @@ class Gateway:
 
     # ------------------------------------------------------------------ daemon
 
-    def run(self, stop: threading.Event, *, with_sftp: bool = True) -> None:
-        """Run every loop in its own thread until ``stop`` is set, then stop them cleanly."""
+    def run(self, stop: threading.Event, *, with_sftp: bool = True, pipeline_process: bool = False,
+            log_level: str = "INFO") -> None:
+        """Run every loop in its own thread until ``stop`` is set, then stop them cleanly.
+
+        With ``pipeline_process`` (`gateway run`), landed files are processed by a child process
+        (``gateway.pipeline_worker``) instead of a thread; it needs the configuration's file.
+        """
         threads: list[threading.Thread] = []
         http = self.http_server()
         if http is not None:
@@ -136,7 +141,14 @@ class Gateway:
 
         for watcher in self.folder_watchers():
             spawn(f"folder:{watcher.folder}", lambda w=watcher: w.run(stop))  # type: ignore[misc]
-        spawn("pipeline", lambda: self._pipeline_loop(stop))
+        child = None
+        if pipeline_process and self.cfg.source_path is not None:
+            from gateway import pipeline_worker
+
+            child = pipeline_worker.spawn(self.cfg.source_path, f"{self.worker_id}/pipeline", log_level)
+            spawn("pipeline-process", lambda: self._watch_pipeline_process(stop, child))
+        else:
+            spawn("pipeline", lambda: self._pipeline_loop(stop))
         spawn("delivery", lambda: self.delivery.run(stop, self.cfg.gateway.poll_seconds))
         for name, loop in self._extra_loops():
             spawn(name, lambda loop=loop: loop(stop))  # type: ignore[misc]
@@ -154,8 +166,21 @@ class Gateway:
             http.stop()  # stop taking AS2 messages before the loops that process them stop
         if poll_group is not None:
             poll_group.stop(timeout=30)
+        if child is not None:
+            from gateway import pipeline_worker
+
+            pipeline_worker.stop(child)
         for t in threads:
             t.join(timeout=30)
+
+    def _watch_pipeline_process(self, stop: threading.Event, child: Any) -> None:
+        """If the pipeline process dies while we run, say so and take over its work in this thread."""
+        while not stop.wait(1.0):
+            code = child.poll()
+            if code is not None:
+                log.error("the pipeline process exited with %s; processing files in this process instead", code)
+                self._pipeline_loop(stop)
+                return
 
     def _pipeline_loop(self, stop: threading.Event) -> None:
         while not stop.is_set():

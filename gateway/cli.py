@@ -126,7 +126,9 @@ def _gateway(config: Path | None, worker_id: str | None = None) -> Any:
 @click.option("--config", type=click.Path(path_type=Path), help="Configuration file (default gateway.toml).")
 @click.option("--log-level", default="INFO", show_default=True)
 @click.option("--worker-id", help="This worker's id in the ledger (default: gateway.worker_id, else host:pid).")
-def run(config: Path | None, log_level: str, worker_id: str | None) -> None:
+@click.option("--single-process", is_flag=True,
+              help="Process landed files in a thread of this process instead of a pipeline child process.")
+def run(config: Path | None, log_level: str, worker_id: str | None, single_process: bool) -> None:
     """Run the daemon: watched folders, SFTP polls, pipeline, deliveries, alerts; stop with SIGTERM/SIGINT."""
     import logging
     import signal
@@ -145,7 +147,7 @@ def run(config: Path | None, log_level: str, worker_id: str | None) -> None:
 
     with _gateway(config, worker_id) as gw:
         try:
-            gw.run(stop)
+            gw.run(stop, pipeline_process=not single_process, log_level=log_level)
         except HttpServerError as exc:
             click.echo(f"cannot start the HTTP endpoint: {exc}", err=True)
             sys.exit(2)
