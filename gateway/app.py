@@ -148,7 +148,7 @@ class Gateway:
             child = pipeline_worker.spawn(self.cfg.source_path, f"{self.worker_id}/pipeline", log_level)
             spawn("pipeline-process", lambda: self._watch_pipeline_process(stop, child))
         else:
-            spawn("pipeline", lambda: self._pipeline_loop(stop))
+            spawn("pipeline", lambda: self.pipeline_loop(stop))
         spawn("delivery", lambda: self.delivery.run(stop, self.cfg.gateway.poll_seconds))
         for name, loop in self._extra_loops():
             spawn(name, lambda loop=loop: loop(stop))  # type: ignore[misc]
@@ -179,10 +179,11 @@ class Gateway:
             code = child.poll()
             if code is not None:
                 log.error("the pipeline process exited with %s; processing files in this process instead", code)
-                self._pipeline_loop(stop)
+                self.pipeline_loop(stop)
                 return
 
-    def _pipeline_loop(self, stop: threading.Event) -> None:
+    def pipeline_loop(self, stop: threading.Event) -> None:
+        """Process landed files until ``stop`` is set (a thread of the daemon, or the pipeline process)."""
         while not stop.is_set():
             try:
                 outcomes = self.pipeline.process_batch()

@@ -30,7 +30,7 @@ from gateway.config import GatewayConfig
 from gateway.store import Store
 from gateway.store.rows import OutboxRow
 from outbound.senders.base import FolderSender, OutboundMessage, Sender, SendError, SendResult
-from outbound.senders.durable import sync_batch
+from outbound.senders.durable import fsync_path, sync_batch
 from partners.directory import PartnerDirectory
 from partners.profile import FolderTransport, PartnerProfile, SftpTransport
 
@@ -54,17 +54,8 @@ def write_json_atomically(folder: Path, name: str, payload: bytes, *, sync_dir: 
         os.fsync(fh.fileno())
     os.replace(tmp, target)
     if sync_dir:
-        fsync_dir(folder)
+        fsync_path(folder)
     return target
-
-
-def fsync_dir(folder: Path) -> None:
-    """fsync a folder, so the files renamed into it survive power loss."""
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def finish_staged(staged: list[tuple[Path, Path]]) -> None:

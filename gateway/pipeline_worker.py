@@ -81,15 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     from gateway.config import load_config
 
     cfg = load_config(args.config)
+    def _watch_parent() -> None:  # where PR_SET_PDEATHSIG is missing
+        while not stopping.wait(1.0):
+            if os.getppid() != args.parent:
+                stopping.set()
+
+    threading.Thread(target=_watch_parent, name="parent-watch", daemon=True).start()
     with Gateway(cfg, worker_id=args.worker_id, migrate=False) as gw:  # the parent migrated the store
-        while not stopping.is_set() and os.getppid() == args.parent:
-            try:
-                outcomes = gw.pipeline.process_batch()
-            except Exception:
-                log.exception("pipeline loop failed")
-                outcomes = []
-            if not outcomes:
-                stopping.wait(cfg.gateway.poll_seconds)
+        gw.pipeline_loop(stopping)
     return 0
 
 

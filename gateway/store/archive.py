@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from outbound.senders.durable import sync_batch
+from outbound.senders.durable import fsync_path, sync_batch
 
 CHUNK = 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -175,7 +175,7 @@ class Archive:
             except OSError:
                 if not target.exists():  # filesystem without hard links
                     os.replace(tmp, target)
-            _fsync_dir(directory)
+            fsync_path(directory)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -246,21 +246,5 @@ def _link_into_place(tmp: Path, target: Path) -> None:
 
 def _makedirs_durably(directory: Path, root: Path) -> None:
     """Create ``directory`` (under ``root``) and fsync each parent whose entries changed."""
-    missing: list[Path] = []
-    current = directory
-    while current != root and not current.is_dir():
-        missing.append(current)
-        current = current.parent
-    for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            path.mkdir()
-        _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """fsync a directory so a new entry in it survives power loss."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    for path in _makedirs(directory, root):
+        fsync_path(path.parent)
