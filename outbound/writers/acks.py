@@ -87,7 +87,7 @@ def _segment_note(note: SegmentNote, is_999: bool, w: SegmentWriter) -> list[Seg
             position.append(str(element.component_position) if element.component_position is not None else "")
         if is_999 and element.repetition_position is not None:
             position.append(str(element.repetition_position))
-        bad = w.sanitize(element.bad_value, _MAX_BAD_VALUE) if element.bad_value else None
+        bad = (w.sanitize(element.bad_value, _MAX_BAD_VALUE) or None) if element.bad_value else None
         out.append([
             "IK4" if is_999 else "AK4",
             position,

@@ -170,10 +170,11 @@ class SegmentWriter:
         return value
 
     def sanitize(self, value: str, max_length: int) -> str:
-        """A copy of a partner's bad value made writable: delimiters and controls dropped, truncated."""
+        """A copy of a partner's bad value made writable: delimiters and controls dropped, truncated, and
+        trailing spaces dropped (X12 suppresses them in AN elements; pyx12 rejects them in AK404/IK404)."""
         text = self._forbidden.sub("", value)
         text = text.encode(self.encoding, "ignore").decode(self.encoding)
-        return text[:max_length]
+        return text[:max_length].rstrip(" ")
 
     def render(self, segment: Segment) -> str:
         """One segment as text, terminator and suffix included."""

@@ -241,3 +241,13 @@ def test_safe_bad_values_are_copied_unchanged(value: str) -> None:
         TransactionSetAck(transaction_set_id="850", control_number="0001", status="R", segments=[note])])
     tokens = tokenize(write_functional_ack(FunctionalAck(ack_type="997", groups=[group]), envelope()))
     assert tokens.find("AK4")[0][4] == value
+
+
+@pytest.mark.parametrize(("value", "copied"), [("0 ", "0"), ("AB  C  ", "AB  C"), ("   ", None)])
+def test_bad_values_lose_trailing_spaces_and_blank_ones_are_left_out(value: str, copied: str | None) -> None:
+    note = SegmentNote(segment_id="N1", position=3, error_code="8",
+                       elements=[ElementNote(position=2, error_code="7", bad_value=value)])
+    group = GroupAck(functional_id_code="PO", group_control_number="1", status="R", transaction_sets=[
+        TransactionSetAck(transaction_set_id="850", control_number="0001", status="R", segments=[note])])
+    ak4 = tokenize(write_functional_ack(FunctionalAck(ack_type="997", groups=[group]), envelope())).find("AK4")[0]
+    assert (ak4[4] if len(ak4) > 4 else None) == copied
