@@ -22,6 +22,8 @@ from gateway.http import HttpContext, HttpServer, create_app
 from gateway.store import Store
 from parsers.as2 import build_message
 from partners.profile import PartnerProfile
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # where the test peers' as2_keys lives
 from tests.as2_http.conftest import as2_transport, make_config, make_party
 
 

@@ -68,9 +68,9 @@ def _stage(work: Path, n: int, start: int = 1) -> list[Path]:
     return paths
 
 
-def _start(config: Path) -> subprocess.Popen[bytes]:
+def _start(config: Path, *options: str) -> subprocess.Popen[bytes]:
     gateway = str(Path(sys.executable).parent / "gateway")
-    return subprocess.Popen([gateway, "run", "--config", str(config), "--log-level", "WARNING"],
+    return subprocess.Popen([gateway, "run", "--config", str(config), "--log-level", "WARNING", *options],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -100,15 +100,16 @@ def _drop_pg(dsn: str, schema: str) -> None:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-def run_backend(label: str, store_url: str | None, n_throughput: int, n_latency: int, rate: float) -> None:
-    """Throughput and latency on one backend; prints one line each."""
+def run_backend(label: str, store_url: str | None, n_throughput: int, n_latency: int, rate: float,
+                *options: str) -> None:
+    """Throughput and latency on one backend (``options`` for `gateway run`); prints one line each."""
     work = Path(tempfile.mkdtemp(prefix=f"pipe-bench-{label}-"))
     try:
         config = _config(work, store_url)
         inbox, outbox, erp = work / "inbox", work / "outbox", work / "erp"
         inbox.mkdir()
         files = _stage(work, n_throughput)
-        proc = _start(config)
+        proc = _start(config, *options)
         try:
             time.sleep(2.0)  # migrations, threads
             t0 = time.perf_counter()
@@ -123,7 +124,7 @@ def run_backend(label: str, store_url: str | None, n_throughput: int, n_latency:
                 time.sleep(0.05)
             elapsed = time.perf_counter() - t0
             done = _count(erp, ".json")
-            print(f"{label:<11} throughput: {done} documents (850 -> JSON sink + 997) in {elapsed:.1f} s "
+            print(f"{label:<12} throughput: {done} documents (850 -> JSON sink + 997) in {elapsed:.1f} s "
                   f"= {done / elapsed:.0f} documents/s")
 
             # latency at a fixed rate
@@ -154,7 +155,7 @@ def run_backend(label: str, store_url: str | None, n_throughput: int, n_latency:
             if lat:
                 p50 = statistics.median(lat)
                 p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-                print(f"{label:<11} latency at {rate:.0f} documents/s: {len(lat)} files, drop-to-997 "
+                print(f"{label:<12} latency at {rate:.0f} documents/s: {len(lat)} files, drop-to-997 "
                       f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms")
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -171,8 +172,9 @@ def bench_pipeline(quick: bool = False) -> None:
     n = 1000 if quick else 10_000
     n_lat = 100 if quick else 1000
     print(f"\n## pipeline end to end: {n} small 850 files via a watched folder -> JSON sink + 997 "
-          "(one `gateway run` process)")
+          "(one `gateway run` daemon: landing/sending threads + its pipeline process)")
     run_backend("sqlite", None, n, n_lat, 50.0)
+    run_backend("sqlite (--single-process)", None, n, n_lat, 50.0, "--single-process")
     dsn = os.environ.get("GATEWAY_BENCH_PG_DSN") or os.environ.get("GATEWAY_TEST_PG_DSN")
     if dsn:
         url, schema = _fresh_pg_url(dsn)
