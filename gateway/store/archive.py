@@ -109,6 +109,7 @@ class Archive:
         staged: list[tuple[int, Path, Path]] = []  # (index, temp, target)
         waiting: dict[Path, list[int]] = {}  # target -> the results that depend on it being stored
         new_dirs: set[Path] = set()
+        present: dict[Path, list[int]] = {}  # blobs already there: synced again with the batch
         for source in sources:
             try:
                 if isinstance(source, bytes):
@@ -121,7 +122,8 @@ class Archive:
                     waiting[target].append(len(results))
                     results.append(blob)
                     continue
-                if target.is_file():
+                if target.is_file():  # stored before, perhaps by a writer whose last sync is still to come
+                    present.setdefault(target, []).append(len(results))
                     results.append(blob)
                     continue
                 new_dirs.update(_makedirs(target.parent, self.root))
@@ -133,17 +135,18 @@ class Archive:
                 results.append(ArchiveError(f"cannot archive {source!r}: {exc}"))
             except (OSError, ArchiveError) as exc:
                 results.append(exc)
-        if not staged:
+        if not staged and not present:
             return results
         try:
-            sync_batch([tmp for _, tmp, _ in staged], [d.parent for d in new_dirs])
-            for _, tmp, target in staged:
-                os.chmod(tmp, 0o444)
-                _link_into_place(tmp, target)
-            sync_batch([], {target.parent for _, _, target in staged} | new_dirs)
+            if staged:
+                sync_batch([tmp for _, tmp, _ in staged], [d.parent for d in new_dirs])
+                for _, tmp, target in staged:
+                    os.chmod(tmp, 0o444)
+                    _link_into_place(tmp, target)
+            sync_batch(list(present), {target.parent for _, _, target in staged} | new_dirs)
         except OSError as exc:
-            for _, _, target in staged:
-                for i in waiting[target]:
+            for indexes in [*waiting.values(), *present.values()]:
+                for i in indexes:
                     results[i] = ArchiveError(f"archiving failed: {exc}")
         finally:
             for _, tmp, _ in staged:

@@ -140,29 +140,34 @@ class FolderSender(Sender):
         """
         results: list[SendResult | SendError] = []
         written: list[tuple[int, Path, Path]] = []  # (index, temp, final)
+        present: list[tuple[int, Path]] = []  # (index, final) of files already there
         for message in messages:
             try:
                 outcome = self._write_temp(message)
             except SendError as exc:
                 results.append(exc)
                 continue
-            if isinstance(outcome, SendResult):
+            if isinstance(outcome, SendResult):  # already there from an earlier attempt: synced again below
+                present.append((len(results), Path(outcome.destination)))
                 results.append(outcome)
             else:
                 written.append((len(results), *outcome))
                 results.append(SendResult(str(outcome[1]), len(message.payload)))
-        if not written:
+        if not written and not present:
             return results
         try:
-            sync_batch([tmp for _, tmp, _ in written], [])
-            for _, tmp, final in written:
-                os.replace(tmp, final)
-            sync_batch([], [self.folder])
+            if written:
+                sync_batch([tmp for _, tmp, _ in written], [])
+                for _, tmp, final in written:
+                    os.replace(tmp, final)
+            sync_batch([final for _, final in present], [self.folder])
         except OSError as exc:
             error = SendError(f"writing into {self.folder} failed: {exc}", retryable=True)
             for i, tmp, _ in written:
                 results[i] = error
                 tmp.unlink(missing_ok=True)
+            for i, _ in present:
+                results[i] = error
         return results
 
     def _write_temp(self, message: OutboundMessage) -> tuple[Path, Path] | SendResult:
