@@ -139,39 +139,42 @@ class Gateway:
             t.start()
             threads.append(t)
 
-        for watcher in self.folder_watchers():
-            spawn(f"folder:{watcher.folder}", lambda w=watcher: w.run(stop))  # type: ignore[misc]
         child = None
-        if pipeline_process and self.cfg.source_path is not None:
-            from gateway import pipeline_worker
-
-            child = pipeline_worker.spawn(self.cfg.source_path, f"{self.worker_id}/pipeline", log_level)
-            spawn("pipeline-process", lambda: self._watch_pipeline_process(stop, child))
-        else:
-            spawn("pipeline", lambda: self.pipeline_loop(stop))
-        spawn("delivery", lambda: self.delivery.run(stop, self.cfg.gateway.poll_seconds))
-        for name, loop in self._extra_loops():
-            spawn(name, lambda loop=loop: loop(stop))  # type: ignore[misc]
         poll_group = None
-        if with_sftp:
-            pollers = self.sftp_pollers()
-            if pollers:
-                from inbox.sources.sftp import SftpPollGroup
+        try:
+            for watcher in self.folder_watchers():
+                spawn(f"folder:{watcher.folder}", lambda w=watcher: w.run(stop))  # type: ignore[misc]
+            if pipeline_process and self.cfg.source_path is not None:
+                from gateway import pipeline_worker
 
-                poll_group = SftpPollGroup(pollers)
-                poll_group.start()
-        log.info("gateway %s running: %d thread(s)", self.worker_id, len(threads))
-        stop.wait()
-        if http is not None:
-            http.stop()  # stop taking AS2 messages before the loops that process them stop
-        if poll_group is not None:
-            poll_group.stop(timeout=30)
-        if child is not None:
-            from gateway import pipeline_worker
+                child = pipeline_worker.spawn(self.cfg.source_path, f"{self.worker_id}/pipeline", log_level)
+                spawn("pipeline-process", lambda: self._watch_pipeline_process(stop, child))
+            else:
+                spawn("pipeline", lambda: self.pipeline_loop(stop))
+            spawn("delivery", lambda: self.delivery.run(stop, self.cfg.gateway.poll_seconds))
+            for name, loop in self._extra_loops():
+                spawn(name, lambda loop=loop: loop(stop))  # type: ignore[misc]
+            if with_sftp:
+                pollers = self.sftp_pollers()
+                if pollers:
+                    from inbox.sources.sftp import SftpPollGroup
 
-            pipeline_worker.stop(child)
-        for t in threads:
-            t.join(timeout=30)
+                    poll_group = SftpPollGroup(pollers)
+                    poll_group.start()
+            log.info("gateway %s running: %d thread(s)", self.worker_id, len(threads))
+            stop.wait()
+        finally:  # also when start-up fails half-way: nothing we started is left running
+            stop.set()
+            if http is not None:
+                http.stop()  # stop taking AS2 messages before the loops that process them stop
+            if poll_group is not None:
+                poll_group.stop(timeout=30)
+            if child is not None:
+                from gateway import pipeline_worker
+
+                pipeline_worker.stop(child)
+            for t in threads:
+                t.join(timeout=30)
 
     def _watch_pipeline_process(self, stop: threading.Event, child: Any) -> None:
         """If the pipeline process dies while we run, say so and take over its work in this thread."""

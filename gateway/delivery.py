@@ -30,7 +30,7 @@ from gateway.config import GatewayConfig
 from gateway.store import Store
 from gateway.store.rows import OutboxRow
 from outbound.senders.base import FolderSender, OutboundMessage, Sender, SendError, SendResult
-from outbound.senders.durable import fsync_path, sync_batch
+from outbound.senders.durable import SyncPoint, fsync_path
 from partners.directory import PartnerDirectory
 from partners.profile import FolderTransport, PartnerProfile, SftpTransport
 
@@ -58,14 +58,56 @@ def write_json_atomically(folder: Path, name: str, payload: bytes, *, sync_dir: 
     return target
 
 
-def finish_staged(staged: list[tuple[Path, Path]]) -> None:
-    """Make staged temp files durable, rename them to their final names, make the renames durable."""
-    if not staged:
-        return
-    sync_batch([tmp for tmp, _ in staged], [])
-    for tmp, final in staged:
-        os.replace(tmp, final)
-    sync_batch([], {final.parent for _, final in staged})
+class StagedFiles:
+    """JSON sink files of one batch: written under temp names, then made durable and renamed together.
+
+    Each folder's ``SyncPoint`` is opened before the first file is written into it (see durable.py).
+    The same final name twice in one batch is written on its own, straight away.
+    """
+
+    def __init__(self) -> None:
+        self.points: dict[Path, SyncPoint] = {}
+        self.files: list[tuple[Path, Path]] = []  # (temp, final)
+        self._finals: set[Path] = set()
+
+    def write(self, folder: Path, name: str, payload: bytes) -> Path:
+        """Write ``payload`` as folder/name's temp file (or the whole file, for a name seen before); its final path."""
+        final = folder / name
+        if final in self._finals:
+            return write_json_atomically(folder, name, payload)
+        folder.mkdir(parents=True, exist_ok=True)
+        if folder not in self.points:
+            self.points[folder] = SyncPoint(folder)
+        tmp = folder / f".{name}.tmp"
+        with tmp.open("wb") as fh:
+            fh.write(payload)
+        self.files.append((tmp, final))
+        self._finals.add(final)
+        return final
+
+    def finish(self) -> None:
+        """Make the temp files durable, rename them to their final names, make the renames durable."""
+        try:
+            for folder, point in self.points.items():
+                point.sync([tmp for tmp, _ in self.files if tmp.parent == folder])
+            for tmp, final in self.files:
+                os.replace(tmp, final)
+            for folder, point in self.points.items():
+                point.sync([], [folder])
+        finally:
+            self.close()
+
+    def discard(self) -> None:
+        """Remove the temp files left after a failure."""
+        for tmp, _ in self.files:
+            tmp.unlink(missing_ok=True)
+        self.close()
+
+    def close(self) -> None:
+        """Release the sync points."""
+        for point in self.points.values():
+            point.close()
+        self.points.clear()
 
 
 def sink_body(document_id: str, partner_id: str | None, kind: str, issues_json: str | None,
@@ -85,11 +127,11 @@ class SinkError(Exception):
 
 def deliver_to_sink(destination: dict[str, Any], row: OutboxRow, payload: bytes, *,
                     http: httpx.Client | None = None, secret: str | None = None,
-                    staged: list[tuple[Path, Path]] | None = None) -> str:
+                    staged: StagedFiles | None = None) -> str:
     """Deliver one canonical document to a sink; returns where it went.
 
-    With ``staged``, a JSON file is only written under its temp name and (temp, final) appended:
-    the caller makes the batch durable and renames it (``finish_staged``).
+    With ``staged``, a JSON file is only written under its temp name: the caller makes the batch
+    durable and renames it (``StagedFiles.finish``).
     """
     kind = destination.get("type")
     target = destination.get("target")
@@ -98,12 +140,7 @@ def deliver_to_sink(destination: dict[str, Any], row: OutboxRow, payload: bytes,
         folder = Path(str(target))
         if staged is None:
             return str(write_json_atomically(folder, name, payload))
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{name}.tmp"
-        with tmp.open("wb") as fh:
-            fh.write(payload)
-        staged.append((tmp, folder / name))
-        return str(folder / name)
+        return str(staged.write(folder, name, payload))
     if kind == "webhook":
         headers = {"Content-Type": "application/json", "Idempotency-Key": row.idempotency_key,
                    "X-Gateway-Document-Id": row.document_id or ""}
@@ -249,17 +286,24 @@ class DeliveryWorker:
         """Send one partner's messages; (ok, where-or-error, retryable) for each, in order.
 
         JSON sink files are written under temp names and made durable and renamed together before any
-        result is returned (``finish_staged``); transport messages go through the sender's ``send_many``.
+        result is returned (``StagedFiles``); transport messages go through the sender's ``send_many``.
         """
+        staged = StagedFiles()
+        try:
+            return self._send_staged(rows, staged)
+        finally:
+            staged.close()
+
+    def _send_staged(self, rows: list[OutboxRow], staged: StagedFiles) -> list[tuple[bool, str, bool]]:
+        """``_send_rows`` with its staged JSON files."""
         results: list[tuple[bool, str, bool]] = [(False, "not sent", True)] * len(rows)
-        staged: list[tuple[Path, Path]] = []
         staged_rows: list[int] = []
         transport: list[tuple[int, OutboundMessage]] = []
         for i, row in enumerate(rows):
             if row.kind == "sink":
-                before = len(staged)
+                before = len(staged.files)
                 results[i] = self._send_sink(row, staged)
-                if len(staged) > before:
+                if len(staged.files) > before:
                     staged_rows.append(i)
                 continue
             try:
@@ -280,15 +324,14 @@ class DeliveryWorker:
                 results[i] = ((True, outcome.destination, False) if isinstance(outcome, SendResult)
                               else (False, str(outcome), outcome.retryable))
         try:
-            finish_staged(staged)
+            staged.finish()
         except OSError as exc:
             for i in staged_rows:
                 results[i] = (False, f"writing the JSON sink files failed: {exc}", True)
-            for tmp, _ in staged:
-                tmp.unlink(missing_ok=True)
+            staged.discard()
         return results
 
-    def _send_sink(self, row: OutboxRow, staged: list[tuple[Path, Path]]) -> tuple[bool, str, bool]:
+    def _send_sink(self, row: OutboxRow, staged: StagedFiles) -> tuple[bool, str, bool]:
         """Deliver one document to its sink (a JSON file is staged for the caller to finish)."""
         partner = self.directory.get(row.partner_id)
         try:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from outbound.senders.durable import fsync_path, sync_batch
+from outbound.senders.durable import SyncPoint, fsync_path
 
 CHUNK = 1024 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -86,6 +86,8 @@ class Archive:
         target = self.path(sha256)
         if not target.is_file():
             self._write(target, [data], sha256)
+        else:
+            _sync_existing(target)
         return ArchivedBlob(sha256, len(data), target)
 
     def put_file(self, source: Path) -> ArchivedBlob:
@@ -99,12 +101,23 @@ class Archive:
         if not target.is_file():
             with open(source, "rb") as fh:
                 self._write(target, iter(lambda: fh.read(CHUNK), b""), sha256)
+        else:
+            _sync_existing(target)
         return ArchivedBlob(sha256, size, target)
 
     def put_many(self, sources: Sequence[Path | bytes]) -> list[ArchivedBlob | Exception]:
         """Store several files (paths, streamed) or byte strings at once, with two filesystem syncs for the
         whole batch instead of two fsyncs per blob: temp files are written, synced, linked into place,
         and the links synced. Each source gets its blob, or the exception that kept it out."""
+        try:
+            point = SyncPoint(self.root)  # opened before anything is written: see durable.py
+        except OSError as exc:
+            return [ArchiveError(f"the archive at {self.root} is not usable: {exc}")] * len(sources)
+        with point:
+            return self._put_many(sources, point)
+
+    def _put_many(self, sources: Sequence[Path | bytes], point: SyncPoint) -> list[ArchivedBlob | Exception]:
+        """``put_many`` with its sync point open."""
         results: list[ArchivedBlob | Exception] = []
         staged: list[tuple[int, Path, Path]] = []  # (index, temp, target)
         waiting: dict[Path, list[int]] = {}  # target -> the results that depend on it being stored
@@ -139,11 +152,11 @@ class Archive:
             return results
         try:
             if staged:
-                sync_batch([tmp for _, tmp, _ in staged], [d.parent for d in new_dirs])
+                point.sync([tmp for _, tmp, _ in staged], [d.parent for d in new_dirs])
                 for _, tmp, target in staged:
                     os.chmod(tmp, 0o444)
                     _link_into_place(tmp, target)
-            sync_batch(list(present), {target.parent for _, _, target in staged} | new_dirs)
+            point.sync(list(present), {target.parent for _, _, target in staged} | new_dirs)
         except OSError as exc:
             for indexes in [*waiting.values(), *present.values()]:
                 for i in indexes:
@@ -196,6 +209,13 @@ def _hash_file(source: Path) -> tuple[str, int]:
     except FileNotFoundError:
         raise ArchiveError(f"cannot archive {source}: file not found") from None
     return digest.hexdigest(), size
+
+
+def _sync_existing(target: Path) -> None:
+    """fsync a blob that is already there and its folder: another writer may have linked it a moment
+    ago and not synced it yet (cheap when it is already on disk)."""
+    fsync_path(target)
+    fsync_path(target.parent)
 
 
 def _chunks(source: Path) -> Iterator[bytes]:

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -174,9 +175,11 @@ class _SqliteWriterLock:
     """The writer lock of one SQLite database for this process: a thread lock, and while it is held an
     ``flock`` on ``<database>-writer.lock`` shared with every other process using the database.
 
-    Writers (the gateway's threads, its pipeline process, a `gateway ingest`) queue here and are woken
-    the moment the lock is free, instead of in SQLite's busy handler, which sleeps in steps of up to
-    100 ms. Re-entrant; the file lock is released by the kernel if the process dies.
+    Writers (the gateway's threads, its pipeline process, a `gateway ingest`) queue here instead of in
+    SQLite's busy handler, which sleeps in steps of up to 100 ms: threads are woken the moment the lock
+    is free, other processes poll the file lock every 2 ms at most. A writer that waits longer than
+    ``WRITER_LOCK_TIMEOUT`` gets a StoreError, as it got "database is locked" before. Re-entrant; the
+    file lock is released by the kernel if the process dies.
     """
 
     def __init__(self, database: str) -> None:
@@ -186,16 +189,33 @@ class _SqliteWriterLock:
         self._depth = 0
 
     def __enter__(self) -> None:
-        self._thread_lock.acquire()
+        deadline = time.monotonic() + WRITER_LOCK_TIMEOUT
+        if not self._thread_lock.acquire(timeout=WRITER_LOCK_TIMEOUT):
+            raise StoreError(f"the ledger stayed locked by another writer for {WRITER_LOCK_TIMEOUT:.0f} s")
         try:
             if self._depth == 0 and fcntl is not None:
                 if self._fd is None:
-                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o660)
+                self._lock_file(self._fd, deadline)
         except BaseException:
             self._thread_lock.release()
             raise
         self._depth += 1
+
+    def _lock_file(self, fd: int, deadline: float) -> None:
+        """flock the lock file: at once when free, else polled (50 us growing to 2 ms) until ``deadline``."""
+        assert fcntl is not None
+        pause = 0.00005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreError(f"the ledger stayed locked by another process for {WRITER_LOCK_TIMEOUT:.0f} s "
+                                     f"({self._path})") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
 
     def __exit__(self, *exc: object) -> None:
         self._depth -= 1
@@ -206,6 +226,7 @@ class _SqliteWriterLock:
             self._thread_lock.release()
 
 
+WRITER_LOCK_TIMEOUT = 30.0  # seconds a SQLite writer waits for the lock, as SQLite's own busy timeout
 _SQLITE_WRITERS: dict[str, _SqliteWriterLock] = {}
 _SQLITE_WRITERS_GUARD = threading.Lock()
 
@@ -394,10 +415,15 @@ class Store:
     def land_many(self, raws: Sequence[RawDocument]) -> list[LandingReceipt | Exception]:
         """Land several documents: archive them together (two filesystem syncs for the batch, no ledger
         lock held meanwhile), then commit all their rows in ONE transaction. Each gets its receipt, or
-        the error that kept it from landing (the others land regardless)."""
+        the error that kept it out of the archive (the others land regardless); a failing commit raises
+        for the whole batch. Call it outside ``transaction()``: its receipts mean committed."""
         results: list[LandingReceipt | Exception | None] = [None] * len(raws)
         todo: list[int] = []
         for i, raw in enumerate(raws):
+            if raw.received_at.tzinfo is None:  # what _insert_file would refuse, refused here for this one only
+                results[i] = StoreError(f"received_at of {raw.transport}:{raw.transport_id} is naive; sources "
+                                        "must give UTC times")
+                continue
             existing = self._landed(raw.transport, bounded(raw.transport_id, TRANSPORT_ID_MAX))
             if existing is not None:
                 results[i] = existing

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from outbound.senders.durable import sync_batch
+from outbound.senders.durable import SyncPoint
 
 MAX_NAME_BYTES = 255
 
@@ -132,43 +132,59 @@ class FolderSender(Sender):
 
     def send_many(self, messages: Sequence[OutboundMessage]) -> list[SendResult | SendError]:
         """Write every message under its temp name, make them durable together, rename them into place
-        and make the renames durable (``durable.sync_batch``: one syncfs, not two fsyncs per file).
+        and make the renames durable (a ``durable.SyncPoint``: one syncfs, not two fsyncs per file).
 
         A result is returned only after the final sync, so every reported send survives power loss,
         and no final name ever holds a partial file; if a sync fails, every message written here is
-        reported as a retryable failure.
+        reported as a retryable failure. A file name that comes twice is sent again after the others.
         """
-        results: list[SendResult | SendError] = []
+        results: list[SendResult | SendError | None] = [None] * len(messages)
+        later: list[int] = []  # a name already in this batch (its temp name would be shared)
+        names: set[str] = set()
         written: list[tuple[int, Path, Path]] = []  # (index, temp, final)
-        present: list[tuple[int, Path]] = []  # (index, final) of files already there
-        for message in messages:
-            try:
-                outcome = self._write_temp(message)
-            except SendError as exc:
-                results.append(exc)
-                continue
-            if isinstance(outcome, SendResult):  # already there from an earlier attempt: synced again below
-                present.append((len(results), Path(outcome.destination)))
-                results.append(outcome)
-            else:
-                written.append((len(results), *outcome))
-                results.append(SendResult(str(outcome[1]), len(message.payload)))
-        if not written and not present:
-            return results
+        present: list[tuple[int, Path]] = []  # (index, final) of files already there from an earlier attempt
         try:
-            if written:
-                sync_batch([tmp for _, tmp, _ in written], [])
-                for _, tmp, final in written:
-                    os.replace(tmp, final)
-            sync_batch([final for _, final in present], [self.folder])
+            point = SyncPoint(self.folder)
+        except FileNotFoundError:
+            return [SendError(f"outbound folder {self.folder} does not exist", retryable=False,
+                              kind="send.no_destination")] * len(messages)
         except OSError as exc:
-            error = SendError(f"writing into {self.folder} failed: {exc}", retryable=True)
-            for i, tmp, _ in written:
-                results[i] = error
-                tmp.unlink(missing_ok=True)
-            for i, _ in present:
-                results[i] = error
-        return results
+            return [SendError(f"outbound folder {self.folder} is not usable: {exc}", retryable=True)] * len(messages)
+        with point:
+            for i, message in enumerate(messages):
+                if message.filename in names:
+                    later.append(i)
+                    continue
+                names.add(message.filename)
+                try:
+                    outcome = self._write_temp(message)
+                except SendError as exc:
+                    results[i] = exc
+                    continue
+                if isinstance(outcome, SendResult):
+                    present.append((i, Path(outcome.destination)))
+                    results[i] = outcome
+                else:
+                    written.append((i, *outcome))
+                    results[i] = SendResult(str(outcome[1]), len(message.payload))
+            if written or present:
+                try:
+                    if written:
+                        point.sync([tmp for _, tmp, _ in written])
+                        for _, tmp, final in written:
+                            os.replace(tmp, final)
+                    point.sync([final for _, final in present], [self.folder])
+                except OSError as exc:
+                    error = SendError(f"writing into {self.folder} failed: {exc}", retryable=True)
+                    for i, tmp, _ in written:
+                        results[i] = error
+                        tmp.unlink(missing_ok=True)
+                    for i, _ in present:
+                        results[i] = error
+        if later:
+            for i, again in zip(later, self.send_many([messages[i] for i in later]), strict=True):
+                results[i] = again
+        return [r if r is not None else SendError("not sent", retryable=True) for r in results]
 
     def _write_temp(self, message: OutboundMessage) -> tuple[Path, Path] | SendResult:
         """Write one message under its fixed temp name (not yet synced): (temp, final), or the SendResult

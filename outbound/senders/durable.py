@@ -3,12 +3,19 @@
 Every file the gateway writes (archive blobs, ERP JSON, acks in a partner's folder) must survive a
 power loss before the ledger records it. One ``fsync`` per file plus one per folder is two journal
 commits per file; for a batch of small files Linux's ``syncfs(2)`` does the same for all of them
-at once: it flushes every dirty page and all metadata of one filesystem and (since Linux 5.8)
-reports write-back errors. Writers use it in two phases so that no final name can ever hold a
-partial file: write temp files -> ``sync_batch`` -> rename/link them into place -> ``sync_batch``.
-Where ``syncfs`` is missing (not Linux, kernel before 5.8), or ``GATEWAY_SYNC=fsync`` is set (a data
-folder on a filesystem other programs write a lot to, which ``syncfs`` would flush too), each file
-and folder is fsynced instead.
+at once: it flushes every dirty page and all metadata of one filesystem. Writers use a
+``SyncPoint`` in two phases, so that no final name can ever hold a partial file: open the sync
+point -> write temp files -> ``sync`` -> rename/link them into place -> ``sync``.
+
+Rules:
+- The sync point is opened BEFORE the files are written: ``syncfs`` reports a write-back error
+  only to descriptors opened before it happened (Linux >= 5.8), so a descriptor opened later
+  could miss the failure of our own pages.
+- ``syncfs`` is used only on local filesystems known to implement it fully (ext4, xfs, btrfs, ...);
+  on network and FUSE mounts (NFS, SMB, sshfs ...) it may return without flushing to the server,
+  so there, on kernels before 5.8, off Linux, or with ``GATEWAY_SYNC=fsync`` (a data folder on a
+  filesystem other programs write a lot to, which ``syncfs`` would flush too), every file and
+  folder is fsynced instead.
 """
 
 from __future__ import annotations
@@ -19,6 +26,9 @@ import os
 import platform
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import TracebackType
+
+SYNCFS_FILESYSTEMS = frozenset({"ext4", "ext3", "ext2", "xfs", "btrfs", "f2fs", "tmpfs", "zfs", "bcachefs"})
 
 
 def _load_syncfs() -> Callable[[int], int] | None:
@@ -42,6 +52,25 @@ def _load_syncfs() -> Callable[[int], int] | None:
 _SYNCFS = None if os.environ.get("GATEWAY_SYNC") == "fsync" else _load_syncfs()
 
 
+def filesystem_type(path: Path) -> str | None:
+    """The type of the filesystem ``path`` is on (from /proc/self/mounts), or None when unknown."""
+    try:
+        target = os.path.realpath(path)
+        best, kind = "", None
+        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as mounts:
+            for line in mounts:
+                fields = line.split()
+                if len(fields) < 3:
+                    continue
+                mount_point = fields[1].replace("\\040", " ")
+                inside = target == mount_point or target.startswith(mount_point.rstrip("/") + "/")
+                if inside and len(mount_point) >= len(best):
+                    best, kind = mount_point, fields[2]
+        return kind
+    except OSError:
+        return None
+
+
 def fsync_path(path: Path) -> None:
     """fsync one file or folder by path."""
     fd = os.open(path, os.O_RDONLY)
@@ -51,30 +80,44 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def sync_batch(files: Iterable[Path], folders: Iterable[Path]) -> None:
-    """Make the contents of ``files`` and the entries of ``folders`` durable; OSError when that fails.
+class SyncPoint:
+    """Makes files written after it was opened durable: ``syncfs`` on a descriptor opened first, or
+    an fsync per file and folder where ``syncfs`` cannot be trusted (see the module rules)."""
 
-    With ``syncfs``: one call per filesystem the folders (and the files' folders) are on.
-    Otherwise: an fsync per file and per folder.
-    """
-    files = list(files)
-    folders = {Path(f) for f in folders} | {f.parent for f in files}
-    if _SYNCFS is None:
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._fd: int | None = None
+        if _SYNCFS is not None and filesystem_type(self.folder) in SYNCFS_FILESYSTEMS:
+            self._fd = os.open(self.folder, os.O_RDONLY)
+
+    @property
+    def uses_syncfs(self) -> bool:
+        """True when ``sync`` is one syncfs call (else fsyncs)."""
+        return self._fd is not None
+
+    def sync(self, files: Iterable[Path] = (), folders: Iterable[Path] = ()) -> None:
+        """Make the contents of ``files`` and the entries of ``folders`` (all on this folder's filesystem)
+        durable; OSError when that fails, including a write-back error since this point was opened."""
+        if self._fd is not None and _SYNCFS is not None:
+            if _SYNCFS(self._fd) != 0:
+                err = ctypes.get_errno()
+                raise OSError(err, f"syncfs on {self.folder} failed: {os.strerror(err)}")
+            return
+        files = list(files)
         for path in files:
             fsync_path(path)
-        for folder in folders:
+        for folder in {Path(f) for f in folders} | {f.parent for f in files}:
             fsync_path(folder)
-        return
-    done: set[int] = set()
-    for folder in sorted(folders):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            device = os.fstat(fd).st_dev
-            if device in done:
-                continue
-            if _SYNCFS(fd) != 0:
-                err = ctypes.get_errno()
-                raise OSError(err, f"syncfs on {folder} failed: {os.strerror(err)}")
-            done.add(device)
-        finally:
-            os.close(fd)
+
+    def close(self) -> None:
+        """Release the descriptor."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> SyncPoint:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

@@ -54,10 +54,10 @@ def test_put_many_reports_a_failed_sync_for_every_staged_blob(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     archive = Archive(tmp_path / "a")
 
-    def broken(files: object, folders: object) -> None:
+    def broken(self: object, files: object = (), folders: object = ()) -> None:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr("gateway.store.archive.sync_batch", broken)
+    monkeypatch.setattr(durable.SyncPoint, "sync", broken)
     results = archive.put_many([b"ISA*one~", b"ISA*one~", b"ISA*two~"])
     assert all(isinstance(r, ArchiveError) and "Input/output error" in str(r) for r in results)
     assert not [p for p in (tmp_path / "a").rglob("*") if p.is_file()]  # nothing half-stored
@@ -108,10 +108,10 @@ def test_folder_send_many_writes_whole_files_and_reports_each(tmp_path: Path, sy
 
 def test_folder_send_many_turns_a_failed_sync_into_retryable_errors(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(files: object, folders: object) -> None:
+    def broken(self: object, files: object = (), folders: object = ()) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("outbound.senders.base.sync_batch", broken)
+    monkeypatch.setattr(durable.SyncPoint, "sync", broken)
     results = FolderSender(tmp_path).send_many([msg("a.x12", b"ISA*a~"), msg("b.x12", b"ISA*b~")])
     assert all(isinstance(r, SendError) and r.retryable and "No space" in str(r) for r in results)
     assert not list(tmp_path.iterdir())  # neither a final name nor a temp file
@@ -156,3 +156,41 @@ def test_sqlite_writers_in_one_process_share_one_lock_per_database(tmp_path: Pat
         assert errors == []
         assert len(one.find_files(limit=1000)) == 100
     assert _writer_lock(one.engine) is one._writer_lock
+
+
+def test_folder_send_many_sends_a_repeated_file_name_after_the_others(tmp_path: Path, sync_mode: str) -> None:
+    results = FolderSender(tmp_path).send_many([msg("a.x12", b"ISA*a~"), msg("a.x12", b"ISA*a~"),
+                                                msg("b.x12", b"ISA*b~")])
+    first, again, other = results
+    assert isinstance(first, SendResult) and not first.already_sent
+    assert isinstance(again, SendResult) and again.already_sent  # the same bytes: already there
+    assert isinstance(other, SendResult) and (tmp_path / "b.x12").read_bytes() == b"ISA*b~"
+    clash = FolderSender(tmp_path).send_many([msg("c.x12", b"ISA*c1~"), msg("c.x12", b"ISA*c2~")])
+    assert isinstance(clash[0], SendResult) and (tmp_path / "c.x12").read_bytes() == b"ISA*c1~"
+    assert isinstance(clash[1], SendError) and clash[1].kind == "send.name_taken"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_land_many_refuses_a_naive_time_for_that_document_only(store: Store) -> None:
+    naive = dt.datetime(2024, 3, 1, 11, 59)
+    results = store.land_many([RawDocument("folder", "in/ok:1:1", "ok.edi", T0, body=b"ISA*ok~"),
+                               RawDocument("folder", "in/naive:1:1", "naive.edi", naive, body=b"ISA*n~")])
+    assert isinstance(results[0], LandingReceipt)
+    assert isinstance(results[1], Exception) and "naive" in str(results[1])
+    assert [f.filename for f in store.find_files()] == ["ok.edi"]
+
+
+def test_syncfs_only_where_the_filesystem_is_known_to_honour_it(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    kind = durable.filesystem_type(tmp_path)
+    assert kind  # this machine's mounts are readable
+    monkeypatch.setattr(durable, "filesystem_type", lambda path: "nfs4")
+    with durable.SyncPoint(tmp_path) as point:
+        assert not point.uses_syncfs  # a network mount: fsync each file and folder
+        (tmp_path / "f").write_bytes(b"x")
+        point.sync([tmp_path / "f"], [tmp_path])
+    if durable._SYNCFS is not None:
+        monkeypatch.setattr(durable, "filesystem_type", lambda path: "ext4")
+        with durable.SyncPoint(tmp_path) as point:
+            assert point.uses_syncfs
+            point.sync()
