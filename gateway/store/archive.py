@@ -171,26 +171,11 @@ class Archive:
         """Write chunks to a temp file beside ``target``, check the hash, fsync, link into place."""
         directory = target.parent
         _makedirs_durably(directory, self.root)
-        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-        tmp = Path(tmp_name)
+        tmp = _write_temp(directory, chunks, sha256)
         try:
-            digest = hashlib.sha256()
-            with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:
-                    digest.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            if digest.hexdigest() != sha256:
-                raise ArchiveError(f"source changed while being archived (expected {sha256})")
+            fsync_path(tmp)
             os.chmod(tmp, 0o444)
-            try:
-                os.link(tmp, target)  # fails if present: an existing blob is never replaced
-            except FileExistsError:
-                pass  # another writer stored the same bytes first
-            except OSError:
-                if not target.exists():  # filesystem without hard links
-                    os.replace(tmp, target)
+            _link_into_place(tmp, target)
             fsync_path(directory)
         finally:
             with contextlib.suppress(FileNotFoundError):
