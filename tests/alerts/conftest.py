@@ -4,8 +4,6 @@ hand-moved clock, partner profiles and a real aiosmtpd server on a loopback port
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,6 @@ from partners.profile import PartnerProfile
 
 from .smtp_server import Mailbox, free_port, start_smtp
 
-PG_ENV = "GATEWAY_TEST_PG_DSN"
 OPS = "ops@gateway.example"
 
 
@@ -46,36 +43,6 @@ class FakeClock:
 def clock() -> FakeClock:
     """The clock of the store and the mailer."""
     return FakeClock()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh ledger: SQLite always; PostgreSQL (own schema) when GATEWAY_TEST_PG_DSN is set, failing
-    when it is set but unreachable."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'gateway.db'}"
-        return
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    dsn = os.environ.get(PG_ENV)
-    if not dsn:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but {PG_ENV} is not set")
-        pytest.skip(f"{PG_ENV} not set")
-    libpq = make_url(dsn).set(drivername="postgresql").render_as_string(hide_password=False)
-    schema = f"t_{secrets.token_hex(6)}"
-    try:
-        with psycopg.connect(libpq, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"{PG_ENV} is set but PostgreSQL is unreachable: {exc}")
-    try:
-        yield make_url(dsn).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False)
-    finally:
-        with psycopg.connect(libpq, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ in a background thread; peers (receipt URLs, a pyas2lib partner) are stdlib HTTP
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import socket
 import subprocess
@@ -33,7 +32,6 @@ from partners.profile import As2Transport, PartnerProfile
 
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 PAYLOAD = (Path(__file__).parent.parent / "fixtures" / "as2_http" / "po_850.x12").read_bytes()
-PG_ENV = "GATEWAY_TEST_PG_DSN"
 
 
 # ---------------------------------------------------------------------- keys
@@ -316,13 +314,3 @@ def import_pyas2lib() -> Any:
     import pyas2lib
 
     return pyas2lib
-
-
-def pg_url_or_skip() -> str:
-    """The PostgreSQL test DSN; skip without it (fail under CI)."""
-    dsn = os.environ.get(PG_ENV)
-    if not dsn:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but {PG_ENV} is not set")
-        pytest.skip(f"{PG_ENV} not set")
-    return dsn

@@ -2,39 +2,25 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from store_urls import make_store_url
 
 from parsers.as2 import build_message, parse_mdn
 
-from .conftest import PAYLOAD, Gateway, Party, pg_url_or_skip
+from .conftest import PAYLOAD, Gateway, Party
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
+def pg_url(tmp_path: Path) -> Iterator[str]:
     """A fresh schema on the test PostgreSQL (fails when the DSN is set but the server is unreachable)."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    dsn = pg_url_or_skip()
-    libpq = make_url(dsn).set(drivername="postgresql").render_as_string(hide_password=False)
-    schema = f"as2_{secrets.token_hex(6)}"
-    try:
-        with psycopg.connect(libpq, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"GATEWAY_TEST_PG_DSN is set but PostgreSQL is unreachable: {exc}")
-    try:
-        yield make_url(dsn).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False)
-    finally:
-        with psycopg.connect(libpq, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    with make_store_url("postgresql", tmp_path) as url:
+        yield url
 
 
 def test_receive_replay_and_refusal_on_postgresql(

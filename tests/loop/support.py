@@ -7,18 +7,14 @@ import datetime as dt
 import email
 import email.policy
 import io
-import os
-import secrets
 import socket
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pyx12.x12file
 from aiosmtpd.controller import Controller
 
@@ -48,7 +44,6 @@ RETAILER, RETAILER_ID = "acme", "ACMERETAIL"
 THREEPL, THREEPL_ID = "swift", "SWIFT3PL"
 OUR = X12Identity(qualifier="ZZ", id="EDIGATEWAY")
 OPS = "ops@gateway.example"
-PG_ENV = "GATEWAY_TEST_PG_DSN"
 START = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 
 
@@ -145,29 +140,6 @@ def make_loop(root: Path, clock: FakeClock, store_url: str | None = None, *, smt
                                                         digest_seconds=0),
                         partners=partner_profiles(root, **profile_args))
     return Loop(root, cfg, Gateway(cfg, worker_id="test-worker", clock=clock), clock)
-
-
-def pg_url() -> Iterator[str]:
-    """A PostgreSQL store URL in a schema of its own (skips without GATEWAY_TEST_PG_DSN, fails when unreachable)."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    dsn = os.environ.get(PG_ENV)
-    if not dsn:
-        pytest.skip(f"{PG_ENV} not set")
-    libpq = make_url(dsn).set(drivername="postgresql").render_as_string(hide_password=False)
-    schema = f"loop_{secrets.token_hex(5)}"
-    try:
-        with psycopg.connect(libpq, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"{PG_ENV} is set but PostgreSQL is unreachable: {exc}")
-    try:
-        yield make_url(dsn).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False)
-    finally:
-        with psycopg.connect(libpq, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 # --------------------------------------------------------------------------- the partners' documents

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from store_urls import make_store_url
 
 from gateway.alerts import AlertMailer
 from parsers.canonical import FunctionalAck, Invoice, ShipNotice
@@ -24,7 +25,6 @@ from .support import (
     asn_interchange,
     free_port,
     make_loop,
-    pg_url,
     po_interchange,
     pyx12_segments,
     read_sets,
@@ -34,12 +34,13 @@ from .support import (
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
     """SQLite in the data folder, or PostgreSQL when GATEWAY_TEST_PG_DSN is set."""
     if request.param == "sqlite":
         yield None
     else:
-        yield from pg_url()
+        with make_store_url("postgresql", tmp_path) as url:
+            yield url
 
 
 @pytest.fixture
