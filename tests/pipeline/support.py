@@ -5,10 +5,8 @@ reading back the 997/999s and sink documents the gateway produced, and pyx12 as 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -251,60 +249,3 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str, interval:
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
-# --------------------------------------------------------------------------- pyx12
-
-
-_MAP_FILES = ("maps.xml", "997.4010.xml", "999.5010X231.A1.xml", "999.5010.xml",
-              "x12.control.00401.xml", "x12.control.00501.xml", "codes.xml", "dataele.xml")
-
-
-def widen_ack_maps(target: Path, functional_ids: Sequence[str], set_ids: Sequence[str]) -> Path:
-    """Copy pyx12's 997/999 maps, adding supply-chain codes to AK101/AK201 (pyx12 lists HIPAA ones only).
-
-    Only those two code lists change; every structural rule of pyx12's maps stays as shipped
-    (the approach of tests/writers/support.py).
-    """
-    import pyx12
-    from lxml import etree
-
-    source = Path(pyx12.__file__).parent / "map"
-    target.mkdir(parents=True, exist_ok=True)
-    for name in _MAP_FILES:
-        shutil.copy(source / name, target / name)
-    for name in ("997.4010.xml", "999.5010X231.A1.xml"):
-        tree = etree.parse(str(target / name))
-        for xid, codes in (("AK101", functional_ids), ("AK201", set_ids)):
-            [element] = [e for e in tree.iter("element") if e.get("xid") == xid]
-            valid = element.find("valid_codes")
-            assert valid is not None
-            for code in codes:
-                etree.SubElement(valid, "code").text = code
-        tree.write(str(target / name), xml_declaration=True, encoding="utf-8")
-    return target
-
-
-def pyx12_validate(data: bytes, map_path: Path) -> tuple[bool, list[str]]:
-    """Validate an interchange with pyx12's maps: (valid, error messages from its JSON report)."""
-    import pyx12.params
-    import pyx12.x12n_document
-
-    params = pyx12.params.params()
-    report = io.StringIO()
-    ok = pyx12.x12n_document.x12n_document(params, io.StringIO(data.decode("ascii")), None, None, None, report,
-                                          map_path=str(map_path))
-    messages: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for err in node.get("errors", []):
-                messages.append(f"{err.get('err_cde')}: {err.get('err_str')}")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(json.loads(report.getvalue()))
-    return bool(ok), messages

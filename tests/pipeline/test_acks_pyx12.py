@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from writers.support import pyx12_validate, widen_ack_maps  # the writer tests' pyx12 map helpers
 
 from gateway.app import Gateway
 from inbox.base import RawDocument
 
 from .conftest import GatewayFactory, gateway_store_url
-from .support import RETAILER, interchange_850, purchase_order, pyx12_validate, read_ack_files, widen_ack_maps
+from .support import RETAILER, interchange_850, purchase_order, read_ack_files
 from .support import write_gateway_config as write_config
 
 
