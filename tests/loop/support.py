@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import io
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -15,7 +14,6 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import pyx12.x12file
 from aiosmtpd.controller import Controller
 
 from gateway.app import Gateway
@@ -230,22 +228,6 @@ def retailer_997(acknowledged: list[tuple[str, str, str]], *, isa13: int, reject
 
 N102_MISSING = SegmentNote(segment_id="N1", position=5, loop_id="N1", error_code="8",
                            elements=[ElementNote(position=2, reference_number="93", error_code="1")])
-
-
-# --------------------------------------------------------------------------- pyx12
-
-
-def pyx12_segments(data: bytes) -> tuple[list[str], list[tuple[object, ...]]]:
-    """Read an interchange with pyx12's X12Reader (its own envelope and SE/GE/IEA count checks)."""
-    reader = pyx12.x12file.X12Reader(io.StringIO(data.decode("ascii")))
-    ids: list[str] = []
-    errors: list[tuple[object, ...]] = []
-    for seg in reader:
-        ids.append(seg.get_seg_id())
-        errors.extend(reader.pop_errors())
-    reader.cleanup()
-    errors.extend(reader.pop_errors())
-    return ids, errors
 
 
 # --------------------------------------------------------------------------- SMTP

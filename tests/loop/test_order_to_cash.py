@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from store_urls import make_store_url
+from writers.support import pyx12_read  # pyx12's X12Reader, as the writer tests read with it
 
 from gateway.alerts import AlertMailer
 from parsers.canonical import FunctionalAck, Invoice, ShipNotice
@@ -26,7 +27,6 @@ from .support import (
     free_port,
     make_loop,
     po_interchange,
-    pyx12_segments,
     read_sets,
     retailer_997,
     start_smtp,
@@ -117,7 +117,7 @@ def test_order_to_cash_loop_reconciles_accepted(loop: Loop) -> None:
     assert isa13 != inv_isa13  # one interchange each, numbered from the retailer's outbound counter
     # pyx12 reads both with its own envelope and count checks
     for path, body in ((asn_path, "BSN"), (inv_path, "BIG")):
-        ids, errors = pyx12_segments(path.read_bytes())
+        ids, errors = pyx12_read(path.read_bytes())
         assert errors == [], errors
         assert ids[:3] == ["ISA", "GS", "ST"] and ids[-3:] == ["SE", "GE", "IEA"] and body in ids
 
