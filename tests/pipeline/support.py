@@ -12,12 +12,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from inbox.base import RawDocument
 from outbound.writers import X12Envelope, purchase_order_segments, write_interchange
 from parsers.canonical import FunctionalAck, LineItem, ProductId, PurchaseOrder
 from parsers.x12 import InterchangeStart, TransactionSet, iter_x12, read_transaction_set
 from partners.profile import Delimiters, X12Identity
+
+if TYPE_CHECKING:
+    from gateway.app import Gateway
 
 RETAILER = "acme-retail"
 RETAILER_ID = "ACMERETAIL"
@@ -249,3 +253,16 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str, interval:
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def land_bytes(gw: Gateway, name: str, data: bytes, partner: str = RETAILER) -> str:
+    """Land bytes as a partner's file arriving through the API (a new transport id per name); its file id."""
+    receipt = gw.store.land(RawDocument("api", f"test:{name}", name, gw.store.now(), body=data, partner_hint=partner))
+    return receipt.file_id
+
+
+def ingest(gw: Gateway, name: str, data: bytes) -> str:
+    """``land_bytes`` from the retailer, then process and send everything; the file id."""
+    file_id = land_bytes(gw, name, data)
+    gw.drain()
+    return file_id

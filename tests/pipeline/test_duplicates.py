@@ -9,26 +9,18 @@ from typing import Any
 import pytest
 
 from gateway.app import Gateway
-from inbox.base import RawDocument
 
 from .conftest import FakeClock, GatewayFactory
 from .support import (
     RETAILER,
     GatewayLayout,
+    ingest,
     interchange_850,
     purchase_order,
     read_ack_files,
     sink_documents,
     write_gateway_config,
 )
-
-
-def _land(gw: Gateway, name: str, data: bytes) -> str:
-    """Land bytes as a partner's file would arrive (a new transport id per name) and process everything."""
-    receipt = gw.store.land(RawDocument("api", f"test:{name}", name, gw.store.now(), body=data,
-                                        partner_hint=RETAILER))
-    gw.drain()
-    return receipt.file_id
 
 
 def _states(gw: Gateway, file_id: str) -> list[tuple[str, str | None]]:
@@ -70,8 +62,8 @@ def test_same_bytes_under_a_new_name_is_a_content_duplicate_reacked_per_profile(
     layout = make_layout(reack_duplicates=reack)
     gw = open_gateway(layout)
     data = interchange_850(501, [[purchase_order("PO-501")]])
-    first = _land(gw, "po501.x12", data)
-    again = _land(gw, "po501-resent.x12", data)
+    first = ingest(gw, "po501.x12", data)
+    again = ingest(gw, "po501-resent.x12", data)
 
     assert gw.store.get_file(first).state == "processed"
     dup = gw.store.get_file(again)
@@ -98,8 +90,8 @@ def test_same_sender_and_isa13_with_other_content_is_an_interchange_duplicate(
         make_layout: Any, open_gateway: GatewayFactory, reack: bool) -> None:
     layout = make_layout(reack_duplicates=reack)
     gw = open_gateway(layout)
-    first = _land(gw, "a.x12", interchange_850(777, [[purchase_order("PO-A")]]))
-    again = _land(gw, "b.x12", interchange_850(777, [[purchase_order("PO-B", quantity=3)]]))
+    first = ingest(gw, "a.x12", interchange_850(777, [[purchase_order("PO-A")]]))
+    again = ingest(gw, "b.x12", interchange_850(777, [[purchase_order("PO-B", quantity=3)]]))
 
     assert _states(gw, first) == [("delivered", "PO-A")]
     [doc] = gw.store.documents_for_file(again)
@@ -114,8 +106,8 @@ def test_new_isa13_same_purchase_order_is_a_business_duplicate(
         make_layout: Any, open_gateway: GatewayFactory) -> None:
     layout = make_layout()
     gw = open_gateway(layout)
-    first = _land(gw, "a.x12", interchange_850(10, [[purchase_order("PO-9")]]))
-    again = _land(gw, "b.x12", interchange_850(11, [[purchase_order("PO-9")]]))
+    first = ingest(gw, "a.x12", interchange_850(10, [[purchase_order("PO-9")]]))
+    again = ingest(gw, "b.x12", interchange_850(11, [[purchase_order("PO-9")]]))
 
     [original] = gw.store.documents_for_file(first)
     [doc] = gw.store.documents_for_file(again)
@@ -133,11 +125,11 @@ def test_replace_and_cancel_with_new_content_are_changes_and_delivered(
         make_layout: Any, open_gateway: GatewayFactory) -> None:
     layout = make_layout()
     gw = open_gateway(layout)
-    _land(gw, "orig.x12", interchange_850(20, [[purchase_order("PO-7")]]))
-    replace = _land(gw, "replace.x12", interchange_850(21, [[purchase_order("PO-7", purpose="05", quantity=30)]]))
-    cancel = _land(gw, "cancel.x12", interchange_850(22, [[purchase_order("PO-7", purpose="01", quantity=30)]]))
-    replace_again = _land(gw, "replace2.x12",
-                          interchange_850(23, [[purchase_order("PO-7", purpose="05", quantity=30)]]))
+    ingest(gw, "orig.x12", interchange_850(20, [[purchase_order("PO-7")]]))
+    replace = ingest(gw, "replace.x12", interchange_850(21, [[purchase_order("PO-7", purpose="05", quantity=30)]]))
+    cancel = ingest(gw, "cancel.x12", interchange_850(22, [[purchase_order("PO-7", purpose="01", quantity=30)]]))
+    replace_again = ingest(gw, "replace2.x12",
+                           interchange_850(23, [[purchase_order("PO-7", purpose="05", quantity=30)]]))
 
     assert _states(gw, replace) == [("delivered", "PO-7")]
     assert _states(gw, cancel) == [("delivered", "PO-7")]
@@ -149,8 +141,8 @@ def test_same_po_resent_as_original_with_other_content_is_a_duplicate_with_a_con
         make_layout: Any, open_gateway: GatewayFactory) -> None:
     layout = make_layout()
     gw = open_gateway(layout)
-    first = _land(gw, "a.x12", interchange_850(30, [[purchase_order("PO-5", quantity=10)]]))
-    again = _land(gw, "b.x12", interchange_850(31, [[purchase_order("PO-5", quantity=99)]]))
+    first = ingest(gw, "a.x12", interchange_850(30, [[purchase_order("PO-5", quantity=10)]]))
+    again = ingest(gw, "b.x12", interchange_850(31, [[purchase_order("PO-5", quantity=99)]]))
 
     [original] = gw.store.documents_for_file(first)
     [doc] = gw.store.documents_for_file(again)
@@ -172,11 +164,11 @@ def test_dedup_window_uses_the_store_clock(tmp_path: Any, store_url: str, open_g
     clock = FakeClock()
     gw = open_gateway(layout, clock=clock)
     data = interchange_850(40, [[purchase_order("PO-W")]])
-    first = _land(gw, "day0.x12", data)
+    first = ingest(gw, "day0.x12", data)
     clock.advance(days=29)
-    inside = _land(gw, "day29.x12", data)  # same bytes, same ISA13, same PO: a duplicate at the first layer
+    inside = ingest(gw, "day29.x12", data)  # same bytes, same ISA13, same PO: a duplicate at the first layer
     clock.advance(days=2)
-    outside = _land(gw, "day31.x12", data)  # 31 days after the first: every key has expired
+    outside = ingest(gw, "day31.x12", data)  # 31 days after the first: every key has expired
 
     assert gw.store.get_file(first).state == "processed"
     assert gw.store.get_file(inside).state == "duplicate"
@@ -186,7 +178,7 @@ def test_dedup_window_uses_the_store_clock(tmp_path: Any, store_url: str, open_g
         d.id for f in (first, outside) for d in gw.store.documents_for_file(f))
     # Day 31 is again inside the window of the day-31 copy.
     clock.advance(days=1)
-    assert gw.store.get_file(_land(gw, "day32.x12", data)).state == "duplicate"
+    assert gw.store.get_file(ingest(gw, "day32.x12", data)).state == "duplicate"
 
 
 def test_a_duplicate_is_traceable_to_its_original(make_layout: Any, open_gateway: GatewayFactory) -> None:
@@ -194,8 +186,8 @@ def test_a_duplicate_is_traceable_to_its_original(make_layout: Any, open_gateway
 
     layout = make_layout()
     gw = open_gateway(layout)
-    _land(gw, "a.x12", interchange_850(50, [[purchase_order("PO-T")]]))
-    again = _land(gw, "b.x12", interchange_850(51, [[purchase_order("PO-T")]]))
+    ingest(gw, "a.x12", interchange_850(50, [[purchase_order("PO-T")]]))
+    again = ingest(gw, "b.x12", interchange_850(51, [[purchase_order("PO-T")]]))
     [doc] = gw.store.documents_for_file(again)
     report = trace_report(gw.store, doc.id)
     assert report is not None

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from gateway.app import Gateway
-from inbox.base import RawDocument
-
 from .conftest import GatewayFactory
 from .support import (
-    RETAILER,
     GatewayLayout,
+    ingest,
     interchange_850,
     purchase_order,
     read_ack_files,
     sink_documents,
 )
-
-
-def _land(gw: Gateway, name: str, data: bytes) -> str:
-    receipt = gw.store.land(RawDocument("api", f"test:{name}", name, gw.store.now(), body=data,
-                                        partner_hint=RETAILER))
-    gw.drain()
-    return receipt.file_id
 
 
 def test_an_interchange_released_in_parts_gets_one_complete_997(layout: GatewayLayout,
@@ -29,7 +19,7 @@ def test_an_interchange_released_in_parts_gets_one_complete_997(layout: GatewayL
     data = interchange_850(900, groups, gs06=900)
     gw = open_gateway(layout)
     gw.pipeline.max_buffered_segments = 40  # a few sets per part: the groups are split across many parts
-    file_id = _land(gw, "big.x12", data)
+    file_id = ingest(gw, "big.x12", data)
 
     docs = gw.store.documents_for_file(file_id)
     assert len(docs) == 55 and {d.state for d in docs} == {"delivered"}

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from gateway.app import Gateway
-from inbox.base import RawDocument
 
 from .conftest import FakeClock, GatewayFactory, gateway_store_url
 from .support import (
@@ -24,6 +23,7 @@ from .support import (
     THREEPL,
     THREEPL_ID,
     interchange_850,
+    land_bytes,
     purchase_order,
     sink_documents,
     write_gateway_config,
@@ -91,12 +91,6 @@ def erp() -> Iterator[Erp]:
     httpd.server_close()
 
 
-def _land(gw: Gateway, name: str, data: bytes, partner: str = RETAILER) -> str:
-    receipt = gw.store.land(RawDocument("api", f"test:{name}", name, gw.store.now(), body=data,
-                                        partner_hint=partner))
-    return receipt.file_id
-
-
 def _outbox_retry_gaps(gw: Gateway, outbox_id: str) -> list[float]:
     """Seconds between each failure and the retry time it set (from the ledger's events)."""
     gaps = []
@@ -113,7 +107,7 @@ def test_json_folder_sink_is_atomic_with_one_file_per_document(
     layout = write_gateway_config(tmp_path / "gw", gateway_store_url(store_url))
     gw = open_gateway(layout)
     for i in range(60):
-        _land(gw, f"po{i}.x12", interchange_850(100 + i, [[purchase_order(f"PO-{i:03d}", lines=40)]]))
+        land_bytes(gw, f"po{i}.x12", interchange_850(100 + i, [[purchase_order(f"PO-{i:03d}", lines=40)]]))
     layout.erp.mkdir(parents=True)
     stop = threading.Event()
     torn: list[str] = []
@@ -168,7 +162,7 @@ def test_webhook_posts_with_idempotency_key_and_retries_with_backoff_on_500(
     layout = _webhook_layout(tmp_path, store_url, erp, retailer_url=f"{erp.url}/retailer")
     clock = FakeClock()
     gw = open_gateway(layout, clock=clock)
-    _land(gw, "po.x12", interchange_850(200, [[purchase_order("PO-HOOK")]]))
+    land_bytes(gw, "po.x12", interchange_850(200, [[purchase_order("PO-HOOK")]]))
     gw.drain()
     [doc] = gw.store.find_documents(partner_id=RETAILER)
     [msg] = gw.store.find_outbox(kind="sink")
@@ -200,7 +194,7 @@ def test_webhook_goes_dead_after_max_attempts_with_an_alert(
     layout = _webhook_layout(tmp_path, store_url, erp, retailer_url=f"{erp.url}/retailer", retailer_attempts=3)
     clock = FakeClock()
     gw = open_gateway(layout, clock=clock)
-    _land(gw, "po.x12", interchange_850(300, [[purchase_order("PO-DEAD")]]))
+    land_bytes(gw, "po.x12", interchange_850(300, [[purchase_order("PO-DEAD")]]))
     gw.drain()
     for _ in range(5):
         clock.advance(seconds=60)
@@ -219,7 +213,7 @@ def test_webhook_client_error_is_dead_at_once(
     erp.scripts["/retailer"] = [422]
     layout = _webhook_layout(tmp_path, store_url, erp, retailer_url=f"{erp.url}/retailer")
     gw = open_gateway(layout, clock=FakeClock())
-    _land(gw, "po.x12", interchange_850(400, [[purchase_order("PO-422")]]))
+    land_bytes(gw, "po.x12", interchange_850(400, [[purchase_order("PO-422")]]))
     gw.drain()
     [msg] = gw.store.find_outbox(kind="sink")
     assert (msg.state, msg.attempts) == ("dead", 1)
@@ -243,10 +237,10 @@ def test_a_failing_partner_webhook_never_holds_up_another_partners_deliveries(
     clock = FakeClock()
     gw = open_gateway(layout, clock=clock)
     for i in range(30):  # a backlog of retailer documents whose webhook fails ...
-        _land(gw, f"r{i}.x12", interchange_850(500 + i, [[purchase_order(f"PO-R{i}")]]))
+        land_bytes(gw, f"r{i}.x12", interchange_850(500 + i, [[purchase_order(f"PO-R{i}")]]))
     for i in range(3):  # ... queued before the 3PL's
-        _land(gw, f"t{i}.x12", interchange_850(600 + i, [[purchase_order(f"PO-T{i}")]], sender=THREEPL_ID),
-              partner=THREEPL)
+        land_bytes(gw, f"t{i}.x12", interchange_850(600 + i, [[purchase_order(f"PO-T{i}")]], sender=THREEPL_ID),
+                   partner=THREEPL)
     gw.drain()
     for _ in range(3):
         clock.advance(seconds=120)
@@ -290,8 +284,8 @@ def test_a_hanging_partner_webhook_does_not_hold_up_another_partners_deliveries(
     gw.delivery.http = httpx.Client(timeout=1.0)
     try:
         for i in range(4):
-            _land(gw, f"r{i}.x12", interchange_850(700 + i, [[purchase_order(f"PO-H{i}")]]))
-        _land(gw, "t.x12", interchange_850(800, [[purchase_order("PO-T")]], sender=THREEPL_ID), partner=THREEPL)
+            land_bytes(gw, f"r{i}.x12", interchange_850(700 + i, [[purchase_order(f"PO-H{i}")]]))
+        land_bytes(gw, "t.x12", interchange_850(800, [[purchase_order("PO-T")]], sender=THREEPL_ID), partner=THREEPL)
         gw.pipeline.process_batch()
         original_answer = erp.answer
 
