@@ -47,13 +47,16 @@ def run_measured(cmd: list[str], *, stdout: int | None = subprocess.DEVNULL) -> 
     return secs, rss, out
 
 
-def run_measured_cpu(cmd: list[str], *, stdout: int | None = subprocess.DEVNULL) -> tuple[float, int, bytes, float]:
+def run_measured_cpu(cmd: list[str], *, stdout: int | None = subprocess.DEVNULL,
+                     env: dict[str, str] | None = None) -> tuple[float, int, bytes, float]:
     """Run a command; return (seconds, peak RSS in bytes of the largest process, stdout, CPU seconds of all).
 
     CPU seconds are user + system time of the command and every process it waited for (its workers).
+    ``env`` adds variables to this process's environment for the command.
     """
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if stdout is None else stdout, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if stdout is None else stdout, stderr=subprocess.PIPE,
+                            env={**os.environ, **env} if env else None)
     out = b""
     if stdout is None:
         assert proc.stdout is not None
@@ -118,6 +121,9 @@ def bench_translate(sizes: list[int]) -> None:
           "of all processes of the run; 'MB/CPU-s' is throughput per CPU second")
     gateway = str(Path(PY).parent / "gateway")
     byte_compile()
+    from parsers.native_guard import status
+
+    print(f"# X12 core: {status()}; the 'pure Python' row runs the same sources uncompiled (GATEWAY_NATIVE=0)")
     startup = min(run_measured([gateway, "translate", str(ensure_tiny())])[0] for _ in range(5))
     print(f"# start-up of gateway translate (a one-set file, best of 5): {startup:.3f} s")
     print(f"{'file':<14}{'tool':<36}{'seconds':>9}{'MB/s':>8}{'segments/s':>12}{'peak RSS MB':>12}"
@@ -128,13 +134,15 @@ def bench_translate(sizes: list[int]) -> None:
             size_mb = path.stat().st_size / 1e6
             segs = count_segments(path)
             rows = []
-            for label, cmd in (
-                ("gateway translate (2 procs)", [gateway, "translate", str(path)]),
-                ("gateway translate --jobs 1", [gateway, "translate", "--jobs", "1", str(path)]),
-                ("pyx12 X12Reader (segments only)", [PY, "-c", PYX12_SNIPPET, str(path)]),
-                ("bytes.split streaming", [PY, "-c", SPLIT_SNIPPET, str(path)]),
+            pure = {"GATEWAY_NATIVE": "0"}
+            for label, cmd, env in (
+                ("gateway translate (2 procs)", [gateway, "translate", str(path)], None),
+                ("gateway translate --jobs 1", [gateway, "translate", "--jobs", "1", str(path)], None),
+                ("  the same, pure Python (2 procs)", [gateway, "translate", str(path)], pure),
+                ("pyx12 X12Reader (segments only)", [PY, "-c", PYX12_SNIPPET, str(path)], None),
+                ("bytes.split streaming", [PY, "-c", SPLIT_SNIPPET, str(path)], None),
             ):
-                secs, rss, _, cpu = run_measured_cpu(cmd)
+                secs, rss, _, cpu = run_measured_cpu(cmd, env=env)
                 rows.append((label, secs, rss, cpu))
             pyx12_secs = next(s for lbl, s, _, _ in rows if lbl.startswith("pyx12"))
             for label, secs, rss, cpu in rows:

@@ -20,7 +20,7 @@ import codecs
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import BinaryIO
 
 from parsers.issues import Issue, Level, Severity, error, warning
@@ -87,6 +87,10 @@ class EnvelopeRules:
     six_digit_gs_date: bool = True  # GS04 as YYMMDD in a 004010+ group
     duplicate_set_control_number: bool = True  # ST02 repeated within one group
     strict_segments: bool = False  # segment/element rules: tolerated element problems become errors too
+
+    def __reduce__(self) -> tuple[type[EnvelopeRules], tuple[bool, ...]]:
+        """Pickle by value (sent to translate workers); the compiled class has no instance dict to restore."""
+        return (EnvelopeRules, tuple(getattr(self, f.name) for f in fields(self)))
 
 
 # --------------------------------------------------------------------------- events
