@@ -40,6 +40,29 @@ with open(sys.argv[1], "rb") as fh:
 print(n)
 """
 
+# The floor any translate to validated pydantic models has: validating and serializing the file's documents,
+# timed alone (from plain dicts of the same documents), in one process.
+PYDANTIC_SNIPPET = """
+import gc, sys, time
+gc.freeze(); gc.set_threshold(100_000, 10, 10)
+from parsers.translate import translate
+validate = serialize = 0.0
+n = 0
+with open(sys.argv[1], "rb") as fh:
+    for t in translate(fh, name="x"):
+        if t.document is None:
+            continue
+        fields, model = t.document.model_dump(), type(t.document)
+        start = time.process_time()
+        doc = model.model_validate(fields)
+        mid = time.process_time()
+        doc.model_dump_json(exclude_none=True)
+        validate += mid - start
+        serialize += time.process_time() - mid
+        n += 1
+print(n, validate, serialize)
+"""
+
 
 def run_measured(cmd: list[str], *, stdout: int | None = subprocess.DEVNULL) -> tuple[float, int, bytes]:
     """Run a command; return (seconds, peak RSS in bytes of the largest process, stdout)."""
@@ -148,6 +171,10 @@ def bench_translate(sizes: list[int]) -> None:
             for label, secs, rss, cpu in rows:
                 print(f"{path.name:<14}{label:<36}{secs:>9.2f}{size_mb / secs:>8.1f}{segs / secs:>12,.0f}"
                       f"{rss / 1e6:>12.0f}{cpu:>8.2f}{size_mb / cpu:>9.1f}{pyx12_secs / secs:>8.1f}x")
+            docs, validate, serialize = run_measured([PY, "-c", PYDANTIC_SNIPPET, str(path)], stdout=None)[2].split()
+            print(f"# {path.name}: pydantic alone, validating and serializing its {int(docs):,} documents from plain "
+                  f"dicts: {float(validate):.2f} + {float(serialize):.2f} CPU s; 3x pyx12 is "
+                  f"{pyx12_secs / 3:.2f} s on {os.cpu_count()} CPU(s), start-up included")
             sys.stdout.flush()
 
 
