@@ -266,10 +266,14 @@ def translate_xml(data: bytes, *, name: str) -> Iterator[Translation]:
     """Translate a cXML / UBL / X12-as-XML / in-house XML document."""
     from parsers.xml import read_xml
 
-    try:
+    try:  # (no yield inside an except block: a compiled generator would leak the exception to its caller)
         result = read_xml(data)
     except ParseError as exc:
-        yield Translation(source=name, kind="unsupported", document=None, issues=[exc.issue])
+        problem: Issue | None = exc.issue
+    else:
+        problem = None
+    if problem is not None:
+        yield Translation(source=name, kind="unsupported", document=None, issues=[problem])
         return
     if not result.documents:
         issues = list(result.issues) or [error("xml.no_document", "no business document found in the XML")]
@@ -289,10 +293,14 @@ def translate_csv(data: bytes, *, name: str, mapping: CsvMapping | None) -> Iter
         return
     from parsers.csv import read_csv
 
-    try:
+    try:  # (no yield inside an except block, as above)
         result = read_csv(data, mapping)
     except ParseError as exc:
-        yield Translation(source=name, kind="unsupported", document=None, issues=[exc.issue])
+        problem: Issue | None = exc.issue
+    else:
+        problem = None
+    if problem is not None:
+        yield Translation(source=name, kind="unsupported", document=None, issues=[problem])
         return
     if not result.documents:
         issues = list(result.issues) or [error("csv.no_document", "no document found in the CSV file")]

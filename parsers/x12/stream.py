@@ -367,13 +367,14 @@ def _decoded_chunks(chunks: Iterable[bytes], issues_out: list[Issue]) -> Iterato
         if latin1:
             yield chunk.decode("latin-1")
             continue
-        try:
-            yield decoder.decode(chunk)
+        try:  # (no yield inside an except block: a compiled generator would leak the exception to its caller)
+            text = decoder.decode(chunk)
         except UnicodeDecodeError:
             pending, _ = decoder.getstate()
             latin1 = True
             issues_out.append(warning("file.not_utf8", "file is not valid UTF-8; read as Latin-1"))
-            yield (pending + chunk).decode("latin-1")
+            text = (pending + chunk).decode("latin-1")
+        yield text
     if not latin1:
         try:
             tail = decoder.decode(b"", final=True)

@@ -128,6 +128,27 @@ def test_the_import_hook_loads_sources_when_told_to() -> None:
     assert proc.stdout.strip() == "True", proc.stderr
 
 
+def test_translating_leaves_no_handled_exception_behind() -> None:
+    """A file that makes a reader handle an error and then stop early leaves no exception behind in the caller.
+
+    A compiled generator suspended at a ``yield`` inside an ``except`` block keeps the exception it handled as
+    the caller's current exception (every later error there shows it as its context): the readers never yield
+    inside one. Here: invalid UTF-8 in a broken ISA, more than the 1 KB the scanner reads ahead, no other ISA.
+    """
+    from parsers.translate import translate
+
+    x12 = b"ISA*00*\xff" + b"A" * 100 + b"~\n" + b"GS*PO*X*Y*20260101*1200*1*X*004010~\n" * 40
+    xml = b"<?xml version='1.0'?><Order><unclosed></Order>"
+    for data, name in ((x12, "bad.x12"), (xml, "bad.xml")):
+        results = list(translate(data, name=name))
+        assert results[-1].status == "rejected"
+        assert sys.exc_info() == (None, None, None), name
+        try:
+            raise ValueError("a later error")
+        except ValueError as exc:
+            assert exc.__context__ is None, repr(exc.__context__)
+
+
 def test_envelope_rules_survive_pickling() -> None:
     """Translate workers receive the rules pickled; the compiled class pickles by value."""
     rules = EnvelopeRules(gs01_mismatch=False, strict_segments=True)
