@@ -85,11 +85,11 @@ def _translate_all(files: list[Path], native: str) -> list[str]:
 
 def test_compiled_build_translates_exactly_like_the_sources(tmp_path: Path) -> None:
     """Same JSON lines, byte for byte, from the compiled build and the plain-Python sources."""
-    if native_guard.build_is_current() is not None:
+    why = native_guard.build_is_current()
+    if why is not None:
         if os.environ.get("CI") == "true":
-            pytest.fail(f"the compiled X12 core is not built ({native_guard.build_is_current()}): CI builds it "
-                        "with `make native`")
-        pytest.skip(f"the compiled X12 core is not built ({native_guard.build_is_current()})")
+            pytest.fail(f"the compiled X12 core is not built ({why}): CI builds it with `make native`")
+        pytest.skip(f"the compiled X12 core is not built ({why})")
     files = _inputs(tmp_path)
     compiled = _translate_all(files, "1")
     pure = _translate_all(files, "0")
